@@ -1,0 +1,528 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf16"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
+	"github.com/tablee/tablee/board"
+)
+
+const (
+	// writeWait bounds one frame write: a peer that does not read for this
+	// long is gone, and its writer must not hold resources.
+	writeWait = 10 * time.Second
+	// pongWait is how long we wait for the pong to our ping before we give
+	// up on the connection (phones on a flaky Wi-Fi need some slack).
+	pongWait = 45 * time.Second
+	// pingPeriod must be shorter than pongWait so a pong can arrive in time.
+	pingPeriod = pongWait * 9 / 10
+	// MaxFrame is the read limit, checked by gorilla before it buffers a
+	// frame. The protocol asks for at least 64 KiB and refusal from 1 MiB;
+	// 768 KiB takes a pasted 50,000-unit section even with every character
+	// escaped. Compression is off, so the limit counts real bytes.
+	MaxFrame = 768 << 10
+	// sendQueue is how many messages may wait for a slow connection before
+	// it is closed with CloseSlow; rooms never wait for a connection.
+	sendQueue = 1024
+	// maxFailedKeys is how many hellos with a wrong key one connection may
+	// send before it is closed: a code cannot be guessed through one socket.
+	maxFailedKeys = 10
+	// maxFollow bounds the boards one connection follows (a wall follows
+	// every board of a workshop).
+	maxFollow = 200
+	// maxName is the display name's bound, in UTF-16 units.
+	maxName = 80
+	// authTimeout bounds the key check (a store lookup).
+	authTimeout = 5 * time.Second
+)
+
+// Rates per connection. The protocol asks for at least 100 submits/s during
+// 10 s; a person typing fast sends 10–20.
+var (
+	submitRate = rate{perSec: 200, burst: 400}
+	msgRate    = rate{perSec: 1000, burst: 2000}
+	// presenceRate: above it presence is dropped quietly; it is ephemeral.
+	presenceRate = rate{perSec: 40, burst: 80}
+)
+
+// outMsg is one frame to write: raw bytes or a message prepared once for many
+// connections.
+type outMsg struct {
+	data []byte
+	pm   *websocket.PreparedMessage
+}
+
+// Client is one websocket connection. Its read pump owns follows; its write
+// pump is the only writer of conn.
+type Client struct {
+	hub  *Hub
+	conn *websocket.Conn
+
+	send chan outMsg
+	// kicked is closed (once) to make the write pump send a close frame
+	// with kickCode and end the connection.
+	kicked     chan struct{}
+	kickOnce   sync.Once
+	kickCode   int
+	kickReason string
+	// done is closed when the read pump ends, to stop the write pump.
+	done chan struct{}
+
+	// remote is the peer's address, for the key-guessing limits.
+	remote string
+
+	// Owned by the read pump.
+	follows    map[string]*Room
+	failedKeys int
+	submits    bucket
+	msgs       bucket
+	presences  bucket
+}
+
+func newClient(h *Hub, conn *websocket.Conn) *Client {
+	now := time.Now()
+	return &Client{
+		hub:       h,
+		conn:      conn,
+		send:      make(chan outMsg, sendQueue),
+		kicked:    make(chan struct{}),
+		done:      make(chan struct{}),
+		follows:   make(map[string]*Room),
+		submits:   newBucket(submitRate, now),
+		msgs:      newBucket(msgRate, now),
+		presences: newBucket(presenceRate, now),
+	}
+}
+
+// trySend queues a message without blocking. A connection that cannot keep
+// up is closed: it reconnects with `since` and misses nothing, whereas
+// waiting for it would slow every other follower of the board.
+func (c *Client) trySend(data []byte) {
+	select {
+	case c.send <- outMsg{data: data}:
+	default:
+		c.kick(CloseSlow, "too slow: reconnect and catch up")
+	}
+}
+
+func (c *Client) trySendPrepared(pm *websocket.PreparedMessage) {
+	select {
+	case c.send <- outMsg{pm: pm}:
+	default:
+		c.kick(CloseSlow, "too slow: reconnect and catch up")
+	}
+}
+
+// kick asks the write pump to close the connection with code.
+func (c *Client) kick(code int, reason string) {
+	c.kickOnce.Do(func() {
+		c.kickCode, c.kickReason = code, reason
+		close(c.kicked)
+	})
+}
+
+func (c *Client) writePump() {
+	ticker := time.NewTicker(pingPeriod)
+	defer func() {
+		ticker.Stop()
+		c.conn.Close()
+	}()
+	for {
+		select {
+		case m := <-c.send:
+			c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := c.write(m); err != nil {
+				return
+			}
+			// Write what else is queued now, before sleeping again.
+			for n := len(c.send); n > 0; n-- {
+				if err := c.write(<-c.send); err != nil {
+					return
+				}
+			}
+		case <-ticker.C:
+			c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
+				return
+			}
+		case <-c.kicked:
+			// Send what was queued before the kick (an error explaining it,
+			// say), unless the kick is for slowness: then the queue is full.
+			if c.kickCode != CloseSlow {
+				c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+				for n := len(c.send); n > 0; n-- {
+					if c.write(<-c.send) != nil {
+						break
+					}
+				}
+			}
+			msg := websocket.FormatCloseMessage(c.kickCode, c.kickReason)
+			c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
+			return
+		case <-c.done:
+			return
+		}
+	}
+}
+
+func (c *Client) write(m outMsg) error {
+	if m.pm != nil {
+		return c.conn.WritePreparedMessage(m.pm)
+	}
+	return c.conn.WriteMessage(websocket.TextMessage, m.data)
+}
+
+func (c *Client) readPump() {
+	defer func() {
+		for id, r := range c.follows {
+			r.send(leaveMsg{c: c})
+			c.hub.release(r)
+			delete(c.follows, id)
+		}
+		close(c.done)
+		c.conn.Close()
+		c.hub.unregister(c)
+	}()
+	c.conn.SetReadLimit(MaxFrame)
+	c.conn.SetReadDeadline(time.Now().Add(pongWait))
+	c.conn.SetPongHandler(func(string) error {
+		c.conn.SetReadDeadline(time.Now().Add(pongWait))
+		return nil
+	})
+	for {
+		mt, data, err := c.conn.ReadMessage()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				c.hub.log.Info("frame over the read limit", "limit", MaxFrame)
+			}
+			return
+		}
+		if mt != websocket.TextMessage {
+			c.trySend(encodeError("", CodeBadMessage, "frames must be text (JSON)"))
+			continue
+		}
+		c.handle(data)
+	}
+}
+
+func (c *Client) handle(data []byte) {
+	if !c.msgs.take(time.Now()) {
+		c.trySend(encodeError("", CodeRateLimited, "too many messages; slow down"))
+		return
+	}
+	var m inMsg
+	if err := json.Unmarshal(data, &m); err != nil {
+		c.badMessage(data, err)
+		return
+	}
+	switch m.Type {
+	case "hello":
+		c.hello(&m)
+	case "submit":
+		c.submit(&m)
+	case "presence":
+		c.presence(&m)
+	case "bye":
+		c.bye(&m)
+	case "ping":
+		c.ping(&m)
+	case "":
+		c.trySend(encodeError(m.Board, CodeBadMessage, `a message needs a "type"`))
+	default:
+		c.trySend(encodeError(m.Board, CodeUnknownType, "unknown message type "+quoteShort(m.Type)))
+	}
+}
+
+// badMessage answers a frame that did not decode: a reject when it is
+// recognisably a submit (so the client's in-flight submit is answered), else
+// an error.
+func (c *Client) badMessage(data []byte, err error) {
+	if !json.Valid(data) {
+		c.trySend(encodeError("", CodeBadJSON, "the frame is not valid JSON"))
+		return
+	}
+	var loose struct {
+		Type  any `json:"type"`
+		Board any `json:"board"`
+		Seq   any `json:"seq"`
+	}
+	if json.Unmarshal(data, &loose) != nil {
+		c.trySend(encodeError("", CodeBadMessage, "a message must be a JSON object"))
+		return
+	}
+	boardID, _ := loose.Board.(string)
+	if len(boardID) > 64 {
+		boardID = ""
+	}
+	msg := "a field has the wrong type"
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		msg = "field " + quoteShort(te.Field) + " has the wrong type"
+	}
+	if t, _ := loose.Type.(string); t == "submit" {
+		if seq, ok := loose.Seq.(float64); ok && seq >= 1 && seq == float64(uint64(seq)) && boardID != "" {
+			c.trySend(encodeReject(boardID, uint64(seq), CodeBadMessage, msg))
+			return
+		}
+	}
+	c.trySend(encodeError(boardID, CodeBadMessage, msg))
+}
+
+func quoteShort(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func validBoardID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		ch := id[i]
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Client) hello(m *inMsg) {
+	switch {
+	case !validBoardID(m.Board):
+		c.trySend(encodeError(m.Board, CodeBadMessage, `hello needs a "board" id`))
+		return
+	case m.Client == "":
+		c.trySend(encodeError(m.Board, CodeBadMessage, `hello needs a "client" id (a uuid)`))
+		return
+	case m.Key == "":
+		c.trySend(encodeError(m.Board, CodeBadMessage, `hello needs a "key" (the workshop code or the facilitator key)`))
+		return
+	case m.As != "" && m.As != "viewer":
+		c.trySend(encodeError(m.Board, CodeBadMessage, `"as" can only be "viewer"`))
+		return
+	}
+	if _, err := uuid.Parse(m.Client); err != nil {
+		c.trySend(encodeError(m.Board, CodeBadMessage, `"client" must be a uuid`))
+		return
+	}
+	name := ""
+	if m.Name != nil {
+		name = cleanName(*m.Name)
+	}
+	if _, ok := c.follows[m.Board]; !ok && len(c.follows) >= maxFollow {
+		c.trySend(encodeError(m.Board, CodeTooLarge, "this connection follows too many boards"))
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), remoteKey{}, c.remote), authTimeout)
+	role, err := c.hub.auth.Authorize(ctx, m.Board, m.Key)
+	cancel()
+	if err != nil {
+		var be *board.Error
+		if errors.As(err, &be) && be.Code != CodeRateLimited && be.Code != CodeUnavailable {
+			c.failedKeys++
+		}
+		c.trySend(encodeError(m.Board, errCode(err), errMessage(err)))
+		if c.failedKeys >= maxFailedKeys {
+			c.kick(CloseTooMany, "too many refused keys")
+		}
+		return
+	}
+	if m.As == "viewer" {
+		role = board.RoleViewer
+	}
+	jm := joinMsg{c: c, client: m.Client, name: name, role: role, since: m.Since}
+	// Two tries: the room found may be ending (idle or failed) just now.
+	for try := 0; try < 2; try++ {
+		r := c.follows[m.Board]
+		if r == nil {
+			r = c.hub.acquire(m.Board)
+			c.follows[m.Board] = r
+		}
+		if r.send(jm) {
+			return
+		}
+		delete(c.follows, m.Board)
+		c.hub.release(r)
+	}
+	c.trySend(encodeError(m.Board, CodeUnavailable, "the board cannot be served now; retry"))
+}
+
+// remoteKey carries the peer's address to the Authorizer.
+type remoteKey struct{}
+
+// RemoteAddr returns the address of the connection an Authorize call is for
+// ("" outside the hub).
+func RemoteAddr(ctx context.Context) string {
+	s, _ := ctx.Value(remoteKey{}).(string)
+	return s
+}
+
+func errCode(err error) string {
+	var be *board.Error
+	if errors.As(err, &be) {
+		return be.Code
+	}
+	if errors.Is(err, ErrNoBoard) {
+		return CodeNotFound
+	}
+	return CodeUnavailable
+}
+
+func errMessage(err error) string {
+	var be *board.Error
+	if errors.As(err, &be) {
+		return be.Message
+	}
+	if errors.Is(err, ErrNoBoard) {
+		return "no such board"
+	}
+	return "the service cannot answer now; retry"
+}
+
+// cleanName trims a display name, drops control characters and bounds it.
+func cleanName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(s))
+	if units := utf16.Encode([]rune(s)); len(units) > maxName {
+		s = string(utf16.Decode(units[:maxName]))
+		s = strings.ToValidUTF8(s, "")
+	}
+	return s
+}
+
+func (c *Client) submit(m *inMsg) {
+	if !validBoardID(m.Board) || m.Seq == nil || *m.Seq == 0 || m.Base == nil {
+		if m.Seq != nil && *m.Seq > 0 && validBoardID(m.Board) {
+			c.trySend(encodeReject(m.Board, *m.Seq, CodeBadMessage, `submit needs "board", "seq" (≥ 1), "base" and "changes"`))
+			return
+		}
+		c.trySend(encodeError(m.Board, CodeBadMessage, `submit needs "board", "seq" (≥ 1), "base" and "changes"`))
+		return
+	}
+	seq := *m.Seq
+	r := c.follows[m.Board]
+	if r == nil {
+		c.trySend(encodeReject(m.Board, seq, CodeNotFollowing, "say hello to this board before submitting"))
+		return
+	}
+	if len(bytes.TrimSpace(m.Changes)) == 0 || bytes.Equal(bytes.TrimSpace(m.Changes), []byte("null")) {
+		c.trySend(encodeReject(m.Board, seq, CodeBadMessage, `submit needs "changes" (an array)`))
+		return
+	}
+	if !c.submits.take(time.Now()) {
+		c.trySend(encodeReject(m.Board, seq, CodeRateLimited, "too many submits; slow down"))
+		return
+	}
+	changes, err := board.DecodeChanges(m.Changes)
+	if err != nil {
+		c.trySend(encodeReject(m.Board, seq, errCode(err), errMessage(err)))
+		return
+	}
+	if !r.send(submitMsg{c: c, seq: seq, base: *m.Base, changes: changes}) {
+		c.dropDead(m.Board, r)
+		c.trySend(encodeReject(m.Board, seq, CodeUnavailable, "the board cannot take changes now; say hello again"))
+	}
+}
+
+// dropDead forgets a room that ended under us.
+func (c *Client) dropDead(id string, r *Room) {
+	if c.follows[id] == r {
+		delete(c.follows, id)
+		c.hub.release(r)
+	}
+}
+
+func finiteIn(p *float64, max float64) bool {
+	return p == nil || (*p == *p && *p >= -max && *p <= max)
+}
+
+func (c *Client) presence(m *inMsg) {
+	r := c.follows[m.Board]
+	if r == nil {
+		c.trySend(encodeError(m.Board, CodeNotFollowing, "presence names a board this connection does not follow"))
+		return
+	}
+	if (m.Focus != nil && len(*m.Focus) > 64) || !finiteIn(m.Cursor, 1<<30) || (m.Cursor != nil && *m.Cursor < 0) ||
+		!finiteIn(m.X, 100000) || !finiteIn(m.Y, 100000) {
+		c.trySend(encodeError(m.Board, CodeBadMessage, "presence: focus ≤ 64 bytes, cursor ≥ 0, |x|,|y| ≤ 100000"))
+		return
+	}
+	if !c.presences.take(time.Now()) {
+		return
+	}
+	if !r.send(presenceIn{c: c, msg: m}) {
+		c.dropDead(m.Board, r)
+	}
+}
+
+func (c *Client) bye(m *inMsg) {
+	r := c.follows[m.Board]
+	if r == nil {
+		c.trySend(encodeError(m.Board, CodeNotFollowing, "bye names a board this connection does not follow"))
+		return
+	}
+	delete(c.follows, m.Board)
+	r.send(leaveMsg{c: c})
+	c.hub.release(r)
+}
+
+func (c *Client) ping(m *inMsg) {
+	if m.Board == "" {
+		c.trySend(encodePong("", 0, false))
+		return
+	}
+	r := c.follows[m.Board]
+	if r == nil {
+		c.trySend(encodeError(m.Board, CodeNotFollowing, "ping names a board this connection does not follow"))
+		return
+	}
+	if !r.send(pingMsg{c: c}) {
+		c.dropDead(m.Board, r)
+		c.trySend(encodeError(m.Board, CodeUnavailable, "the board cannot be served now; say hello again"))
+	}
+}
+
+// rate is a token bucket's setting.
+type rate struct {
+	perSec float64
+	burst  float64
+}
+
+// bucket is a token bucket owned by one goroutine (no locking).
+type bucket struct {
+	rate   rate
+	tokens float64
+	last   time.Time
+}
+
+func newBucket(r rate, now time.Time) bucket {
+	return bucket{rate: r, tokens: r.burst, last: now}
+}
+
+func (b *bucket) take(now time.Time) bool {
+	b.tokens += now.Sub(b.last).Seconds() * b.rate.perSec
+	if b.tokens > b.rate.burst {
+		b.tokens = b.rate.burst
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}

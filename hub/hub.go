@@ -1,0 +1,232 @@
+package hub
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/gorilla/websocket"
+	"github.com/tablee/tablee/board"
+)
+
+// Authorizer tells what a key may do on a board. The server implements it
+// with its workshop directory: the workshop code opens the workshop's boards
+// as a participant, the facilitator key as facilitator, nothing opens another
+// workshop's boards.
+type Authorizer interface {
+	// Authorize returns the role key gives on boardID, or an error: a
+	// *board.Error with code forbidden (the key does not open it), not_found
+	// (no such board) or rate_limited (too many refused keys lately).
+	Authorize(ctx context.Context, boardID, key string) (board.Role, error)
+}
+
+// Options configure a Hub.
+type Options struct {
+	Broker Broker
+	Auth   Authorizer
+	Log    *slog.Logger
+	// CheckOrigin decides whether a browser page from another origin may
+	// open a websocket. Required: there is no permissive default.
+	CheckOrigin func(r *http.Request) bool
+}
+
+// Hub keeps the rooms of the boards being edited and the connections.
+type Hub struct {
+	broker   Broker
+	auth     Authorizer
+	log      *slog.Logger
+	upgrader websocket.Upgrader
+
+	mu      sync.Mutex
+	rooms   map[string]*Room
+	clients map[*Client]struct{}
+	closing bool
+}
+
+// New makes a hub.
+func New(o Options) *Hub {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.CheckOrigin == nil {
+		panic("hub: Options.CheckOrigin is required")
+	}
+	return &Hub{
+		broker: o.Broker,
+		auth:   o.Auth,
+		log:    o.Log,
+		upgrader: websocket.Upgrader{
+			ReadBufferSize:  4096,
+			WriteBufferSize: 4096,
+			CheckOrigin:     o.CheckOrigin,
+			// Compression stays off: the read limit then counts real bytes
+			// (CVE-2020-27813), and small JSON frames gain little from it.
+			EnableCompression: false,
+		},
+		rooms:   make(map[string]*Room),
+		clients: make(map[*Client]struct{}),
+	}
+}
+
+// ServeWS upgrades a request to a websocket connection and runs it.
+func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
+	h.mu.Lock()
+	closing := h.closing
+	h.mu.Unlock()
+	if closing {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	conn, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered with the HTTP error
+	}
+	c := newClient(h, conn)
+	c.remote = r.RemoteAddr
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		conn.Close()
+		return
+	}
+	h.clients[c] = struct{}{}
+	h.mu.Unlock()
+	go c.writePump()
+	go c.readPump()
+}
+
+func (h *Hub) unregister(c *Client) {
+	h.mu.Lock()
+	delete(h.clients, c)
+	h.mu.Unlock()
+}
+
+// acquire returns the room of a board, starting it if needed, and counts one
+// more follower.
+func (h *Hub) acquire(id string) *Room {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r := h.rooms[id]
+	if r == nil {
+		r = newRoom(h, id)
+		h.rooms[id] = r
+		go r.run()
+	}
+	r.refs++
+	return r
+}
+
+func (h *Hub) release(r *Room) {
+	h.mu.Lock()
+	r.refs--
+	h.mu.Unlock()
+}
+
+// removeIfIdle takes the room out of the map if nobody holds it.
+func (h *Hub) removeIfIdle(r *Room) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.rooms[r.id] != r || r.refs > 0 {
+		return false
+	}
+	delete(h.rooms, r.id)
+	return true
+}
+
+// remove takes the room out of the map whoever holds it (it failed).
+func (h *Hub) remove(r *Room) {
+	h.mu.Lock()
+	if h.rooms[r.id] == r {
+		delete(h.rooms, r.id)
+	}
+	h.mu.Unlock()
+}
+
+// NewEpoch returns a fresh opaque epoch.
+func NewEpoch() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// CreateBoard stores a new, empty board.
+func (h *Hub) CreateBoard(ctx context.Context, id, workshop, group string) error {
+	b := board.New(id, workshop, group, NewEpoch())
+	state, err := b.MarshalState()
+	if err != nil {
+		return err
+	}
+	return h.broker.Create(ctx, id, b.Epoch, state)
+}
+
+// DeleteBoard removes a board's data. Followers keep what they have until
+// they reconnect; the room, if loaded, is dropped.
+func (h *Hub) DeleteBoard(ctx context.Context, id string) error {
+	return h.broker.Delete(ctx, id)
+}
+
+// Snapshot returns the board's durable state: what every acknowledged edit
+// has made it, read from storage.
+func (h *Hub) Snapshot(ctx context.Context, id string) (board.Snapshot, error) {
+	state, v, _, err := h.broker.Load(ctx, id)
+	if err != nil {
+		return board.Snapshot{}, err
+	}
+	b, err := board.UnmarshalState(state)
+	if err != nil {
+		return board.Snapshot{}, err
+	}
+	if b.V != v {
+		return board.Snapshot{}, errors.New("hub: snapshot version mismatch")
+	}
+	recs, err := h.broker.History(ctx, id, v, 0)
+	if err != nil {
+		return board.Snapshot{}, err
+	}
+	for _, rec := range recs {
+		e, err := decodeEntry(rec.Data)
+		if err != nil {
+			return board.Snapshot{}, err
+		}
+		if err := b.ApplyEntry(e, board.RoleFacilitator); err != nil {
+			return board.Snapshot{}, err
+		}
+	}
+	return b.Snapshot(), nil
+}
+
+// Shutdown closes every connection (clients reconnect elsewhere or later),
+// then stops every room after its pending commits and a last snapshot.
+func (h *Hub) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	h.closing = true
+	clients := make([]*Client, 0, len(h.clients))
+	for c := range h.clients {
+		clients = append(clients, c)
+	}
+	rooms := make([]*Room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+	for _, c := range clients {
+		c.kick(CloseShutdown, "server restarting")
+	}
+	for _, r := range rooms {
+		done := make(chan struct{})
+		if !r.send(stopMsg{done: done}) {
+			continue
+		}
+		select {
+		case <-done:
+		case <-r.dead:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}

@@ -1,0 +1,199 @@
+// Command tablee serves Tablée: the web app, its HTTP API and the websocket
+// hub, on the embedded default (one process, local durable storage).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/tablee/tablee/hub"
+	"github.com/tablee/tablee/static"
+)
+
+// shutdownGrace bounds a graceful stop: pending commits and last snapshots.
+const shutdownGrace = 15 * time.Second
+
+// Server is the running application: storage, directory, hub and routes.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	broker *hub.LocalBroker
+	dir    Directory
+	hub    *hub.Hub
+	fails  *failLimiter
+	origin *originChecker
+}
+
+// newServer opens storage and wires everything; Close releases it.
+func newServer(cfg Config, log *slog.Logger) (*Server, error) {
+	if cfg.RedisURL != "" {
+		return nil, errors.New("REDIS_URL is set but the Redis broker is not built yet; unset it to run on the embedded default")
+	}
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	broker, err := hub.OpenLocalBroker(filepath.Join(cfg.Data, "tablee.db"))
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	dir, err := newBoltDirectory(ctx, broker)
+	if err != nil {
+		broker.Close()
+		return nil, err
+	}
+	s := &Server{
+		cfg: cfg, log: log, broker: broker, dir: dir,
+		fails: newFailLimiter(), origin: newOriginChecker(cfg.Origins),
+	}
+	s.hub = hub.New(hub.Options{Broker: broker, Auth: s, Log: log, CheckOrigin: s.origin.check})
+	return s, nil
+}
+
+// Handler returns every route, behind the security headers.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/workshops", s.createWorkshop)
+	mux.HandleFunc("GET /api/workshops/{code}", s.getWorkshop)
+	mux.HandleFunc("GET /api/workshops/{code}/qr.svg", s.workshopQR)
+	mux.HandleFunc("GET /api/boards/{board}", s.getBoard)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, hub.CodeNotFound, "no such API route")
+	})
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /ws", s.hub.ServeWS)
+
+	assets, _ := fs.Sub(static.FS, ".")
+	files := http.FileServerFS(assets)
+	mux.Handle("GET /static/", http.StripPrefix("/static/", noCache(files)))
+	page := func(w http.ResponseWriter, r *http.Request) {
+		data, err := static.FS.ReadFile("index.html")
+		if err != nil {
+			http.Error(w, "missing page", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Write(data)
+	}
+	mux.HandleFunc("GET /{$}", page)
+	mux.HandleFunc("GET /j/{code}", page)
+	mux.HandleFunc("GET /f/{code}", page)
+	mux.HandleFunc("GET /wall/{code}", page)
+	return secure(s.logRequests(mux))
+}
+
+// noCache makes browsers revalidate the app's files, so that a new version
+// reaches every phone at its next load.
+func noCache(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		h.ServeHTTP(w, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(s int) { w.status = s; w.ResponseWriter.WriteHeader(s) }
+
+// Unwrap lets http.ResponseController (and the websocket upgrade) reach the
+// connection underneath.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests logs API calls (never the query: it may hold a key).
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ws" {
+			next.ServeHTTP(w, r) // the upgrade needs the original writer's Hijacker
+			return
+		}
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		if sw.status >= 400 || len(r.URL.Path) > 4 && r.URL.Path[:5] == "/api/" {
+			s.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds())
+		}
+	})
+}
+
+// Shutdown closes connections, lets rooms store what is pending, then closes
+// storage.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.hub.Shutdown(ctx)
+	if cerr := s.broker.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func main() {
+	cfg, err := parseConfig(os.Args[1:], os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tablee:", err)
+		os.Exit(2)
+	}
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if err := run(cfg, log); err != nil {
+		log.Error("tablee stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfg Config, log *slog.Logger) error {
+	s, err := newServer(cfg, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		s.Shutdown(context.Background())
+		return err
+	}
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second, // slowloris
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("tablee listening", "addr", ln.Addr().String(), "data", cfg.Data)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	select {
+	case err = <-errc:
+	case got := <-sig:
+		log.Info("stopping", "signal", got.String())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	srv.Shutdown(ctx) // stop taking requests; hijacked websockets are the hub's
+	if serr := s.Shutdown(ctx); serr != nil && err == nil {
+		err = serr
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
