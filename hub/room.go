@@ -555,7 +555,7 @@ func (r *Room) presence(m presenceIn) {
 }
 
 func (r *Room) broadcastPresence(from *Client, msg []byte) {
-	if len(r.followers) <= 1 {
+	if len(r.followers) == 0 {
 		return
 	}
 	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, msg)

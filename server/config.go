@@ -62,4 +62,3 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	}
 	return c, nil
 }
-
