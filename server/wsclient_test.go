@@ -65,10 +65,10 @@ type msg struct {
 	Changes  []board.Change    `json:"changes"`
 	Ops      []json.RawMessage `json:"ops"`
 	Snapshot *struct {
-		V        uint64                          `json:"v"`
+		V        uint64                           `json:"v"`
 		Sections map[string]struct{ Text string } `json:"sections"`
-		Meta     map[string]any                  `json:"meta"`
-		Elements map[string]json.RawMessage      `json:"elements"`
+		Meta     map[string]any                   `json:"meta"`
+		Elements map[string]json.RawMessage       `json:"elements"`
 	} `json:"snapshot"`
 	Focus string `json:"focus"`
 	Gone  bool   `json:"gone"`
