@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -244,6 +245,24 @@ func (r *Room) load() error {
 	return nil
 }
 
+// encodeEntry writes an entry as the protocol's {"v","client","seq","changes"}
+// without reflection; the client id is a validated uuid.
+func encodeEntry(e board.Entry) ([]byte, error) {
+	b := make([]byte, 0, 128)
+	b = append(b, `{"v":`...)
+	b = strconv.AppendUint(b, e.V, 10)
+	b = append(b, `,"client":`...)
+	b = appendJSONString(b, e.Client)
+	b = append(b, `,"seq":`...)
+	b = strconv.AppendUint(b, e.Seq, 10)
+	b = append(b, `,"changes":`...)
+	b, err := board.AppendChanges(b, e.Changes)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '}'), nil
+}
+
 func decodeEntry(data []byte) (board.Entry, error) {
 	var e board.Entry
 	err := json.Unmarshal(data, &e)
@@ -331,7 +350,8 @@ func (r *Room) join(m joinMsg) {
 	if ops, ok := r.opsSince(m.since); ok {
 		w.Ops = &ops
 	} else {
-		w.Snapshot = b.Snapshot()
+		snap := b.Snapshot()
+		w.Snapshot = json.RawMessage(snap.AppendJSON(nil))
 	}
 	data, err := json.Marshal(w)
 	if err != nil {
@@ -456,7 +476,7 @@ func (r *Room) submit(m submitMsg) {
 		r.reject(m.c, m.seq, err)
 		return
 	}
-	data, err := json.Marshal(e)
+	data, err := encodeEntry(e)
 	if err != nil {
 		// The board moved but the entry cannot be stored: fail the room so
 		// that it reloads from what is durable.
