@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,7 +19,7 @@ const (
 	// to transform late submits and answer `since` without reading storage.
 	recentKeep = 512
 	// snapshotEvery is how many versions pass between two stored snapshots,
-	// so that loading a board replays at most this many entries.
+	// so that loading a board replays at most about this many entries.
 	snapshotEvery = 500
 	// logKeep is how many versions the stored log keeps behind a snapshot,
 	// so that clients reconnecting after a long pause still get `ops`.
@@ -31,11 +30,12 @@ const (
 	// inboxSize buffers messages to a room; when full, read pumps wait
 	// (backpressure onto the sockets of the busiest clients).
 	inboxSize = 256
-	// commitQueue buffers entries between the room and its committer.
-	commitQueue = 1024
-	// commitTimeout bounds one storage write; past it the room fails and
+	// storageTimeout bounds one storage call; past it the room fails and
 	// its clients reconnect, rather than wait forever on a dead disk.
-	commitTimeout = 10 * time.Second
+	storageTimeout = 10 * time.Second
+	// maxConflicts bounds the retries of one batch that lost the race to
+	// another instance; each retry first takes the winner's entries.
+	maxConflicts = 16
 )
 
 // follower is one connection following the room's board.
@@ -43,24 +43,8 @@ type follower struct {
 	client   string     // the protocol client id (uuid), stable across reconnects
 	name     string     // display name, for presence
 	role     board.Role // what this connection may do on this board
-	from     uint64     // the version its welcome carries: it gets ops above it
-	welcomed bool       // its welcome was sent; presence waits for it
 	presence []byte     // its last presence message, replayed to newcomers
 }
-
-// delivery is something to send once version v is durable.
-type delivery struct {
-	v    uint64
-	kind int // deliverAck, deliverOp, deliverWelcome
-	to   *Client
-	msg  []byte
-}
-
-const (
-	deliverAck = iota
-	deliverOp
-	deliverWelcome
-)
 
 // recentEntry is a committed entry kept decoded (for transforms) and encoded
 // (for catch-up).
@@ -71,6 +55,11 @@ type recentEntry struct {
 
 // Room serialises the commits of one board. Only its goroutine touches the
 // board and the followers; everything else talks to it through inbox.
+//
+// The board only ever holds durable versions: a batch of submits is applied,
+// committed through the Broker, and only then acknowledged and broadcast. A
+// batch that fails to commit is undone by reloading the board from storage,
+// which also takes in what another instance committed first.
 type Room struct {
 	id  string
 	hub *Hub
@@ -87,25 +76,19 @@ type Room struct {
 	board     *board.Board
 	followers map[*Client]*follower
 	recent    []recentEntry
-	outbox    []delivery
-	snapV     uint64 // version of the last snapshot handed to the committer
+	snapV     uint64 // version of the last snapshot stored or being stored
 	idleSince time.Time
-	failed    bool
+	batch     []submitMsg // reused between batches
+	unsub     func()
 
-	// Between the room and its committer.
-	commits   chan commitItem
-	durable   atomic.Uint64 // highest version known durable
-	commitErr atomic.Pointer[error]
-	notify    chan struct{} // a non-blocking "durable moved or failed" signal
-	committed sync.WaitGroup
-}
-
-// commitItem is an entry to commit, or a snapshot to save after the entries
-// before it.
-type commitItem struct {
-	rec   Record
-	snapV uint64
-	state []byte
+	// saving is set while a snapshot is being written in the background, so
+	// that at most one is in flight.
+	saving atomic.Bool
+	// known is the highest version this room holds or is committing: a
+	// broker notification at or below it is the room's own commit.
+	known atomic.Uint64
+	// remote is signalled when another instance committed to this board.
+	remote chan struct{}
 }
 
 // Messages to a room.
@@ -133,10 +116,6 @@ type (
 	pingMsg struct {
 		c *Client
 	}
-	// remoteMsg carries records another instance committed (Redis).
-	remoteMsg struct {
-		recs []Record
-	}
 	stopMsg struct {
 		done chan struct{}
 	}
@@ -150,8 +129,7 @@ func newRoom(h *Hub, id string) *Room {
 		inbox:     make(chan any, inboxSize),
 		dead:      make(chan struct{}),
 		followers: make(map[*Client]*follower),
-		commits:   make(chan commitItem, commitQueue),
-		notify:    make(chan struct{}, 1),
+		remote:    make(chan struct{}, 1),
 	}
 }
 
@@ -172,9 +150,24 @@ func (r *Room) run() {
 		r.failAll(err)
 		return
 	}
-	r.committed.Add(1)
-	go r.committer()
-	defer r.stopCommitter()
+	// Another instance's commits wake the room; in one process the room that
+	// commits is the only one, and this never fires.
+	r.known.Store(r.board.V)
+	unsub, err := r.hub.broker.Subscribe(r.id, func(recs []Record) {
+		if len(recs) == 0 || recs[len(recs)-1].V <= r.known.Load() {
+			return
+		}
+		select {
+		case r.remote <- struct{}{}:
+		default:
+		}
+	})
+	if err != nil {
+		r.failAll(err)
+		return
+	}
+	r.unsub = unsub
+	defer r.unsub()
 
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -182,36 +175,39 @@ func (r *Room) run() {
 	for {
 		select {
 		case m := <-r.inbox:
-			if stop, ok := m.(stopMsg); ok {
+			switch m := m.(type) {
+			case stopMsg:
 				r.shutdown()
-				close(stop.done)
+				close(m.done)
 				return
-			}
-			r.handle(m)
-		case <-r.notify:
-			r.flush()
-		case now := <-tick.C:
-			if len(r.followers) == 0 && len(r.outbox) == 0 && now.Sub(r.idleSince) > idleTimeout {
-				if r.hub.removeIfIdle(r) {
-					r.shutdown()
+			case submitMsg:
+				if !r.submitBatch(m) {
 					return
 				}
+			default:
+				r.handle(m)
 			}
-		}
-		if r.failed {
-			// Out of the hub's map at once, so the next hello loads a fresh
-			// room from what is durable.
-			r.hub.remove(r)
-			r.stopCommitter()
-			r.drainAfterFailure()
-			return
+		case <-r.remote:
+			if !r.catchUp() {
+				return
+			}
+		case now := <-tick.C:
+			if len(r.followers) == 0 && now.Sub(r.idleSince) > idleTimeout && r.hub.removeIfIdle(r) {
+				r.shutdown()
+				return
+			}
+			// Notifications can be lost (Redis pub/sub is at most once): the
+			// stored head tells whether another instance committed since.
+			if !r.checkHead() {
+				return
+			}
 		}
 	}
 }
 
 // load reads the board: its snapshot, then the log after it.
 func (r *Room) load() error {
-	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
 	defer cancel()
 	state, v, _, err := r.hub.broker.Load(ctx, r.id)
 	if err != nil {
@@ -228,6 +224,7 @@ func (r *Room) load() error {
 	if err != nil {
 		return err
 	}
+	r.recent = r.recent[:0]
 	for _, rec := range recs {
 		e, err := decodeEntry(rec.Data)
 		if err != nil {
@@ -241,7 +238,6 @@ func (r *Room) load() error {
 	}
 	r.board = b
 	r.snapV = v
-	r.durable.Store(b.V)
 	return nil
 }
 
@@ -290,12 +286,20 @@ func (r *Room) failAll(err error) {
 		r.log.Error("room load failed", "err", err)
 	}
 	r.hub.remove(r)
+	r.drain(code, msg, false)
+}
+
+// drain answers what is still queued for a room that is ending.
+func (r *Room) drain(code, msg string, kick bool) {
 	for {
 		select {
 		case m := <-r.inbox:
 			switch m := m.(type) {
 			case joinMsg:
 				m.c.trySend(encodeError(r.id, code, msg))
+				if kick {
+					m.c.kick(CloseFailed, "storage failed")
+				}
 			case submitMsg:
 				m.c.trySend(encodeReject(r.id, m.seq, code, msg))
 			case stopMsg:
@@ -313,36 +317,19 @@ func (r *Room) handle(m any) {
 		r.join(m)
 	case leaveMsg:
 		r.leave(m.c)
-	case submitMsg:
-		r.submit(m)
 	case presenceIn:
 		r.presence(m)
 	case pingMsg:
 		if _, ok := r.followers[m.c]; ok {
-			m.c.trySend(encodePong(r.id, r.durable.Load(), true))
+			m.c.trySend(encodePong(r.id, r.board.V, true))
 		} else {
 			m.c.trySend(encodeError(r.id, CodeNotFollowing, "ping names a board this connection does not follow"))
 		}
-	case remoteMsg:
-		r.applyRemote(m.recs)
 	}
 }
 
 func (r *Room) join(m joinMsg) {
-	if r.failed {
-		m.c.trySend(encodeError(r.id, CodeUnavailable, "the board cannot be served now; retry"))
-		return
-	}
 	b := r.board
-	f := r.followers[m.c]
-	if f == nil {
-		f = &follower{}
-		r.followers[m.c] = f
-	}
-	f.client, f.name, f.role = m.client, m.name, m.role
-	f.from = b.V
-	f.welcomed = false
-
 	w := welcomeMsg{
 		Type: "welcome", Board: r.id, V: b.V, Epoch: b.Epoch,
 		Role: m.role.String(), LastSeq: b.Clients[m.client].Seq,
@@ -359,7 +346,18 @@ func (r *Room) join(m joinMsg) {
 		m.c.trySend(encodeError(r.id, CodeUnavailable, "internal error"))
 		return
 	}
-	r.queue(delivery{v: b.V, kind: deliverWelcome, to: m.c, msg: data})
+	f := r.followers[m.c]
+	if f == nil {
+		f = &follower{}
+		r.followers[m.c] = f
+	}
+	f.client, f.name, f.role = m.client, m.name, m.role
+	m.c.trySend(data)
+	for c, o := range r.followers {
+		if c != m.c && o.presence != nil {
+			m.c.trySend(o.presence)
+		}
+	}
 }
 
 // opsSince returns the entries after since when they can all be had on the
@@ -381,26 +379,15 @@ func (r *Room) opsSince(since *sinceField) ([]json.RawMessage, bool) {
 		}
 		return ops, true
 	}
-	// Older than memory: read the durable log, then what memory adds.
-	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	// Older than memory: the stored log has it, unless trimmed.
+	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
 	defer cancel()
-	recs, err := r.hub.broker.History(ctx, r.id, since.V, 0)
-	if err != nil {
+	recs, err := r.hub.broker.History(ctx, r.id, since.V, int(b.V-since.V))
+	if err != nil || len(recs) != int(b.V-since.V) {
 		return nil, false
 	}
-	last := since.V
 	for _, rec := range recs {
 		ops = append(ops, rec.Data)
-		last = rec.V
-	}
-	for _, e := range r.recent {
-		if e.entry.V > last {
-			ops = append(ops, e.data)
-			last = e.entry.V
-		}
-	}
-	if last != b.V {
-		return nil, false
 	}
 	return ops, true
 }
@@ -414,147 +401,8 @@ func (r *Room) leave(c *Client) {
 	if len(r.followers) == 0 {
 		r.idleSince = time.Now()
 	}
-	if f.welcomed {
-		msg, _ := json.Marshal(presenceMsg{Type: "presence", Board: r.id, Client: f.client, Name: f.name, Gone: true})
-		r.broadcastPresence(c, msg)
-	}
-}
-
-func (r *Room) reject(c *Client, seq uint64, err error) {
-	var be *board.Error
-	if errors.As(err, &be) {
-		c.trySend(encodeReject(r.id, seq, be.Code, be.Message))
-		return
-	}
-	c.trySend(encodeReject(r.id, seq, CodeUnavailable, err.Error()))
-}
-
-func (r *Room) submit(m submitMsg) {
-	f := r.followers[m.c]
-	if f == nil {
-		m.c.trySend(encodeReject(r.id, m.seq, CodeNotFollowing, "say hello to this board before submitting"))
-		return
-	}
-	if r.failed {
-		m.c.trySend(encodeReject(r.id, m.seq, CodeUnavailable, "the board cannot take changes now; retry"))
-		return
-	}
-	if f.role == board.RoleViewer {
-		m.c.trySend(encodeReject(r.id, m.seq, CodeForbidden, "a viewer cannot write"))
-		return
-	}
-	b := r.board
-	// A resend of a committed seq gets its original ack, never a second commit.
-	if last := b.Clients[f.client]; m.seq <= last.Seq {
-		if v, ok := r.committedAt(f.client, m.seq); ok {
-			r.queue(delivery{v: v, kind: deliverAck, to: m.c, msg: encodeAck(r.id, m.seq, v)})
-			return
-		}
-		m.c.trySend(encodeReject(r.id, m.seq, CodeBadSeq,
-			fmt.Sprintf("seq %d is not above the last committed seq %d", m.seq, last.Seq)))
-		return
-	}
-	if m.base > b.V {
-		m.c.trySend(encodeReject(r.id, m.seq, CodeBadBase,
-			fmt.Sprintf("base %d is ahead of the board's version %d", m.base, b.V)))
-		return
-	}
-	changes := m.changes
-	if m.base < b.V {
-		missed, ok := r.entriesSince(m.base)
-		if !ok {
-			m.c.trySend(encodeReject(r.id, m.seq, CodeStaleBase,
-				fmt.Sprintf("base %d is older than the log reaches; resync with hello", m.base)))
-			return
-		}
-		for _, e := range missed {
-			changes = board.TransformChanges(changes, e.Changes)
-		}
-	}
-	e := board.Entry{V: b.V + 1, Client: f.client, Seq: m.seq, Changes: changes}
-	if err := b.ApplyEntry(e, f.role); err != nil {
-		r.reject(m.c, m.seq, err)
-		return
-	}
-	data, err := encodeEntry(e)
-	if err != nil {
-		// The board moved but the entry cannot be stored: fail the room so
-		// that it reloads from what is durable.
-		r.log.Error("encode entry", "err", err)
-		r.fail(err)
-		return
-	}
-	r.remember(e, data)
-	r.commits <- commitItem{rec: Record{V: e.V, Data: data}}
-	r.queue(delivery{v: e.V, kind: deliverAck, to: m.c, msg: encodeAck(r.id, m.seq, e.V)})
-	r.queue(delivery{v: e.V, kind: deliverOp, to: m.c, msg: encodeOp(r.id, data)})
-	if e.V-r.snapV >= snapshotEvery {
-		r.snapshot()
-	}
-}
-
-// committedAt finds the version at which client's seq was committed.
-func (r *Room) committedAt(client string, seq uint64) (uint64, bool) {
-	if last := r.board.Clients[client]; last.Seq == seq {
-		return last.V, true
-	}
-	for i := len(r.recent) - 1; i >= 0; i-- {
-		if e := r.recent[i].entry; e.Client == client && e.Seq == seq {
-			return e.V, true
-		}
-	}
-	return 0, false
-}
-
-// entriesSince returns the entries after v, decoded, from memory or storage.
-func (r *Room) entriesSince(v uint64) ([]board.Entry, bool) {
-	if len(r.recent) > 0 && r.recent[0].entry.V <= v+1 {
-		out := make([]board.Entry, 0, r.board.V-v)
-		for _, e := range r.recent {
-			if e.entry.V > v {
-				out = append(out, e.entry)
-			}
-		}
-		return out, true
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
-	defer cancel()
-	recs, err := r.hub.broker.History(ctx, r.id, v, 0)
-	if err != nil {
-		return nil, false
-	}
-	out := make([]board.Entry, 0, len(recs))
-	last := v
-	for _, rec := range recs {
-		e, err := decodeEntry(rec.Data)
-		if err != nil {
-			return nil, false
-		}
-		out = append(out, e)
-		last = e.V
-	}
-	for _, e := range r.recent {
-		if e.entry.V > last {
-			out = append(out, e.entry)
-			last = e.entry.V
-		}
-	}
-	return out, last == r.board.V
-}
-
-// snapshot hands the committer the board's state, to store after the
-// entries already queued.
-func (r *Room) snapshot() {
-	if r.board.V == r.snapV {
-		return
-	}
-	state, err := r.board.MarshalState()
-	if err != nil {
-		r.log.Error("encode snapshot", "err", err)
-		return
-	}
-	r.snapV = r.board.V
-	r.commits <- commitItem{snapV: r.board.V, state: state}
+	msg, _ := json.Marshal(presenceMsg{Type: "presence", Board: r.id, Client: f.client, Name: f.name, Gone: true})
+	r.broadcastPresence(c, msg)
 }
 
 func (r *Room) presence(m presenceIn) {
@@ -582,251 +430,375 @@ func (r *Room) broadcastPresence(from *Client, msg []byte) {
 	if err != nil {
 		return
 	}
-	for c, f := range r.followers {
-		if c != from && f.welcomed {
+	for c := range r.followers {
+		if c != from {
 			c.trySendPrepared(pm)
 		}
 	}
 }
 
-// queue adds a delivery and sends what is already durable.
-func (r *Room) queue(d delivery) {
-	r.outbox = append(r.outbox, d)
-	r.flush()
+// pending is a submit of the current batch and what it came to.
+type pending struct {
+	m    submitMsg
+	kind int    // pendCommit, pendAck, pendDone
+	v    uint64 // the version it was committed at (or its resend's original)
+	data []byte // its entry, for the op broadcast
 }
 
-// flush sends every queued delivery whose version is durable, in order.
-func (r *Room) flush() {
-	if errp := r.commitErr.Load(); errp != nil && !r.failed {
-		r.fail(*errp)
-		return
-	}
-	durable := r.durable.Load()
-	n := 0
-	for ; n < len(r.outbox); n++ {
-		d := r.outbox[n]
-		if d.v > durable {
-			break
-		}
-		switch d.kind {
-		case deliverAck:
-			d.to.trySend(d.msg)
-		case deliverWelcome:
-			f := r.followers[d.to]
-			if f == nil {
-				continue // left before its welcome was durable
-			}
-			d.to.trySend(d.msg)
-			f.welcomed = true
-			for c, o := range r.followers {
-				if c != d.to && o.welcomed && o.presence != nil {
-					d.to.trySend(o.presence)
-				}
-			}
-		case deliverOp:
-			r.broadcastOp(d)
-		}
-	}
-	if n > 0 {
-		copy(r.outbox, r.outbox[n:])
-		for i := len(r.outbox) - n; i < len(r.outbox); i++ {
-			r.outbox[i] = delivery{}
-		}
-		r.outbox = r.outbox[:len(r.outbox)-n]
-	}
-}
+const (
+	pendCommit = iota // applied, committed with the batch: ack + op
+	pendAck           // a resend of a committed seq: ack it once the batch is durable
+	pendDone          // answered already (refused)
+)
 
-func (r *Room) broadcastOp(d delivery) {
-	var pm *websocket.PreparedMessage
-	for c, f := range r.followers {
-		if c == d.to || f.from >= d.v {
-			continue
-		}
-		if pm == nil {
-			var err error
-			if pm, err = websocket.NewPreparedMessage(websocket.TextMessage, d.msg); err != nil {
-				r.log.Error("prepare op", "err", err)
-				return
-			}
-		}
-		c.trySendPrepared(pm)
-	}
-}
-
-// applyRemote takes records committed by another instance (Redis broker).
-// Records at or below our version are duplicates; a gap is filled from the
-// log before anything is applied, so versions apply strictly in order.
-func (r *Room) applyRemote(recs []Record) {
-	for _, rec := range recs {
-		if rec.V <= r.board.V {
-			continue
-		}
-		if rec.V > r.board.V+1 {
-			r.catchUp()
-			if rec.V <= r.board.V {
+// submitBatch takes first and every submit queued right behind it, applies
+// them in order, commits them in one Broker call, then answers. Reports
+// false when the room has failed and must end.
+func (r *Room) submitBatch(first submitMsg) bool {
+	r.batch = append(r.batch[:0], first)
+	var next any
+gather:
+	for len(r.batch) < maxBatch {
+		select {
+		case m := <-r.inbox:
+			if s, ok := m.(submitMsg); ok {
+				r.batch = append(r.batch, s)
 				continue
 			}
-			if rec.V > r.board.V+1 {
-				return
+			next = m // keep the order: handled right after the batch
+			break gather
+		default:
+			break gather
+		}
+	}
+	ok := r.commitBatch(r.batch)
+	for i := range r.batch {
+		r.batch[i] = submitMsg{}
+	}
+	if !ok {
+		r.failed(next)
+		return false
+	}
+	if next != nil {
+		if stop, isStop := next.(stopMsg); isStop {
+			r.shutdown()
+			close(stop.done)
+			return false
+		}
+		r.handle(next)
+	}
+	return true
+}
+
+// commitBatch applies, commits and answers a batch. On a conflict with
+// another instance it reloads the board (taking the winner's entries) and
+// tries again; each submit is transformed from its own base every time. A
+// refusal is final: it was sent, the client has moved on.
+func (r *Room) commitBatch(batch []submitMsg) bool {
+	work := make([]pending, len(batch))
+	for i := range batch {
+		work[i].m = batch[i]
+	}
+	for try := 0; ; try++ {
+		start := r.board.V
+		recs := make([]Record, 0, len(batch))
+		for i := range work {
+			if work[i].kind == pendDone {
+				continue
+			}
+			if r.prepare(&work[i]) {
+				recs = append(recs, Record{V: work[i].v, Data: work[i].data})
 			}
 		}
-		r.applyRecord(rec)
-	}
-}
-
-func (r *Room) catchUp() {
-	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
-	defer cancel()
-	recs, err := r.hub.broker.History(ctx, r.id, r.board.V, 0)
-	if err != nil {
-		r.log.Warn("catch up", "err", err)
-		return
-	}
-	for _, rec := range recs {
-		if rec.V == r.board.V+1 {
-			r.applyRecord(rec)
+		if len(recs) == 0 {
+			r.deliver(work)
+			return true
+		}
+		r.known.Store(recs[len(recs)-1].V)
+		ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
+		err := r.hub.broker.Commit(ctx, r.id, recs)
+		cancel()
+		if err == nil {
+			r.deliver(work)
+			if r.board.V-r.snapV >= snapshotEvery {
+				r.saveSnapshot()
+			}
+			return true
+		}
+		// Undo the batch: the board goes back to what storage holds.
+		r.known.Store(start)
+		if !errors.Is(err, ErrConflict) || try >= maxConflicts {
+			r.log.Error("commit failed", "err", err, "tries", try+1)
+			return false
+		}
+		r.log.Debug("lost a commit race; taking the other instance's entries", "from", start+1)
+		if !r.reloadAfterConflict(start) {
+			return false
 		}
 	}
 }
 
-func (r *Room) applyRecord(rec Record) {
-	e, err := decodeEntry(rec.Data)
-	if err == nil {
-		err = r.board.ApplyEntry(e, board.RoleFacilitator)
+// prepare checks and applies one submit on the board: it reports true with
+// p.v and p.data set when there is an entry to commit. It sends refusals
+// itself (p.kind = pendDone); a resend waits for the batch (pendAck).
+func (r *Room) prepare(p *pending) bool {
+	m := p.m
+	p.kind = pendDone
+	reject := func(code, msg string) bool {
+		m.c.trySend(encodeReject(r.id, m.seq, code, msg))
+		return false
 	}
+	f := r.followers[m.c]
+	if f == nil {
+		return reject(CodeNotFollowing, "say hello to this board before submitting")
+	}
+	if f.role == board.RoleViewer {
+		return reject(CodeForbidden, "a viewer cannot write")
+	}
+	b := r.board
+	// A resend of a committed seq gets its original ack, never a second
+	// commit; the ack waits for the batch, whose commit may hold the original.
+	if last := b.Clients[f.client]; m.seq <= last.Seq {
+		if v, ok := r.committedAt(f.client, m.seq); ok {
+			p.kind, p.v = pendAck, v
+			return false
+		}
+		return reject(CodeBadSeq, fmt.Sprintf("seq %d is not above the last committed seq %d", m.seq, last.Seq))
+	}
+	if m.base > b.V {
+		return reject(CodeBadBase, fmt.Sprintf("base %d is ahead of the board's version %d", m.base, b.V))
+	}
+	changes := m.changes
+	if m.base < b.V {
+		missed, ok := r.entriesSince(m.base)
+		if !ok {
+			return reject(CodeStaleBase, fmt.Sprintf("base %d is older than the log reaches; say hello again", m.base))
+		}
+		for _, e := range missed {
+			changes = board.TransformChanges(changes, e.Changes)
+		}
+	}
+	e := board.Entry{V: b.V + 1, Client: f.client, Seq: m.seq, Changes: changes}
+	data, err := encodeEntry(e)
 	if err != nil {
-		r.log.Error("apply remote entry", "v", rec.V, "err", err)
-		r.fail(err)
-		return
+		return reject(board.CodeBadChange, err.Error())
 	}
-	r.remember(e, rec.Data)
-	if r.durable.Load() < e.V {
-		r.durable.Store(e.V)
+	if err := b.ApplyEntry(e, f.role); err != nil {
+		var be *board.Error
+		if errors.As(err, &be) {
+			return reject(be.Code, be.Message)
+		}
+		return reject(CodeUnavailable, err.Error())
 	}
-	r.queue(delivery{v: e.V, kind: deliverOp, msg: encodeOp(r.id, rec.Data)})
+	r.remember(e, data)
+	p.kind, p.v, p.data = pendCommit, e.V, data
+	return true
 }
 
-// fail marks the room broken after a storage error: what is not durable may
-// be lost, so every follower is told and disconnected; they reconnect to a
-// fresh room loaded from storage and resend what was not acknowledged.
-func (r *Room) fail(err error) {
-	if r.failed {
+// deliver answers a committed batch: the ack to each submitter, the op to
+// every other follower, each encoded once.
+func (r *Room) deliver(work []pending) {
+	for i := range work {
+		p := &work[i]
+		switch p.kind {
+		case pendAck:
+			p.m.c.trySend(encodeAck(r.id, p.m.seq, p.v))
+		case pendCommit:
+			p.m.c.trySend(encodeAck(r.id, p.m.seq, p.v))
+			r.broadcastOp(p.m.c, encodeOp(r.id, p.data))
+		}
+	}
+	r.known.Store(r.board.V)
+}
+
+func (r *Room) broadcastOp(from *Client, msg []byte) {
+	if len(r.followers) == 0 || (len(r.followers) == 1 && r.followers[from] != nil) {
 		return
 	}
-	r.failed = true
-	r.log.Error("room failed; clients will reconnect", "err", err)
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, msg)
+	if err != nil {
+		r.log.Error("prepare op", "err", err)
+		return
+	}
+	for c := range r.followers {
+		if c != from {
+			c.trySendPrepared(pm)
+		}
+	}
+}
+
+// committedAt finds the version at which client's seq was committed.
+func (r *Room) committedAt(client string, seq uint64) (uint64, bool) {
+	if last := r.board.Clients[client]; last.Seq == seq {
+		return last.V, true
+	}
+	for i := len(r.recent) - 1; i >= 0; i-- {
+		if e := r.recent[i].entry; e.Client == client && e.Seq == seq {
+			return e.V, true
+		}
+	}
+	return 0, false
+}
+
+// entriesSince returns the entries after v, decoded, from memory or storage.
+func (r *Room) entriesSince(v uint64) ([]board.Entry, bool) {
+	want := int(r.board.V - v)
+	if len(r.recent) > 0 && r.recent[0].entry.V <= v+1 {
+		out := make([]board.Entry, 0, want)
+		for _, e := range r.recent {
+			if e.entry.V > v {
+				out = append(out, e.entry)
+			}
+		}
+		return out, len(out) == want
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
+	defer cancel()
+	recs, err := r.hub.broker.History(ctx, r.id, v, want)
+	if err != nil || len(recs) != want {
+		return nil, false
+	}
+	out := make([]board.Entry, 0, want)
+	for _, rec := range recs {
+		e, err := decodeEntry(rec.Data)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, e)
+	}
+	return out, true
+}
+
+// reloadAfterConflict puts the board back to what storage holds and sends
+// followers the entries another instance committed after start.
+func (r *Room) reloadAfterConflict(start uint64) bool {
+	if err := r.load(); err != nil {
+		r.log.Error("reload after conflict", "err", err)
+		return false
+	}
+	r.broadcastFrom(start)
+	r.known.Store(r.board.V)
+	return true
+}
+
+// broadcastFrom sends followers the entries after v (committed elsewhere).
+func (r *Room) broadcastFrom(v uint64) {
+	for _, e := range r.recent {
+		if e.entry.V > v {
+			r.broadcastOp(nil, encodeOp(r.id, e.data))
+		}
+	}
+}
+
+// checkHead compares the stored head with the board and catches up.
+func (r *Room) checkHead() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
+	v, _, err := r.hub.broker.Head(ctx, r.id)
+	cancel()
+	if err != nil || v <= r.board.V {
+		return true
+	}
+	return r.catchUp()
+}
+
+// catchUp takes the entries another instance committed. Records are read
+// from the log, in order, so a lost or repeated notification is harmless.
+func (r *Room) catchUp() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
+	defer cancel()
+	recs, err := r.hub.broker.History(ctx, r.id, r.board.V, 0)
+	if errors.Is(err, ErrTrimmed) {
+		// Too far behind to replay: reload from the snapshot.
+		start := r.board.V
+		if !r.reloadAfterConflict(start) {
+			r.failed(nil)
+			return false
+		}
+		return true
+	}
+	if err != nil {
+		r.log.Warn("catch up", "err", err)
+		return true // the periodic check retries
+	}
+	for _, rec := range recs {
+		if rec.V != r.board.V+1 {
+			continue
+		}
+		e, err := decodeEntry(rec.Data)
+		if err == nil {
+			err = r.board.ApplyEntry(e, board.RoleFacilitator)
+		}
+		if err != nil {
+			r.log.Error("apply remote entry", "v", rec.V, "err", err)
+			r.failed(nil)
+			return false
+		}
+		r.remember(e, rec.Data)
+		r.broadcastOp(nil, encodeOp(r.id, rec.Data))
+	}
+	r.known.Store(r.board.V)
+	return true
+}
+
+// saveSnapshot stores the board's state in the background; it is already
+// durable through the log, so the snapshot only shortens the next load.
+func (r *Room) saveSnapshot() {
+	if r.board.V == r.snapV || !r.saving.CompareAndSwap(false, true) {
+		return
+	}
+	state, err := r.board.MarshalState()
+	if err != nil {
+		r.saving.Store(false)
+		r.log.Error("encode snapshot", "err", err)
+		return
+	}
+	v := r.board.V
+	r.snapV = v
+	go func() {
+		defer r.saving.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
+		defer cancel()
+		if err := r.hub.broker.SaveSnapshot(ctx, r.id, v, state, logKeep); err != nil {
+			r.log.Warn("save snapshot", "v", v, "err", err)
+		}
+	}()
+}
+
+// failed ends a room whose storage failed: what it answered is durable,
+// what it did not is not, so every follower is told and disconnected; they
+// reconnect to a fresh room and resend what was not acknowledged.
+func (r *Room) failed(next any) {
+	r.hub.remove(r)
+	r.log.Error("room failed; clients will reconnect")
 	msg := encodeError(r.id, CodeUnavailable, "storage failed; reconnecting")
 	for c := range r.followers {
 		c.trySend(msg)
 		c.kick(CloseFailed, "storage failed")
 	}
-	r.outbox = nil
-}
-
-// drainAfterFailure answers what is still queued after the room was removed.
-func (r *Room) drainAfterFailure() {
-	for {
+	if next != nil {
 		select {
-		case m := <-r.inbox:
-			switch m := m.(type) {
-			case joinMsg:
-				m.c.trySend(encodeError(r.id, CodeUnavailable, "the board cannot be served now; retry"))
-				m.c.kick(CloseFailed, "storage failed")
-			case submitMsg:
-				m.c.trySend(encodeReject(r.id, m.seq, CodeUnavailable, "the board cannot take changes now; retry"))
-			case stopMsg:
-				close(m.done)
-			}
+		case r.inbox <- next:
 		default:
-			return
 		}
 	}
+	r.drain(CodeUnavailable, "the board cannot be served now; retry", true)
 }
 
-// shutdown stores a last snapshot and waits for the committer, so that the
-// next load replays nothing.
+// shutdown stores a last snapshot so that the next load replays nothing.
 func (r *Room) shutdown() {
-	if !r.failed {
-		r.snapshot()
+	for r.saving.Load() {
+		time.Sleep(time.Millisecond) // a background save is finishing
 	}
-	r.stopCommitter()
-	r.flush()
-	r.drainAfterFailure()
-}
-
-// stopCommitter lets the committer finish what is queued and waits for it.
-func (r *Room) stopCommitter() {
-	if r.commits == nil {
-		return
-	}
-	close(r.commits)
-	r.committed.Wait()
-	r.commits = nil
-}
-
-// committer writes entries and snapshots in order. It batches what queued up
-// during the previous write into one Commit: one fsync for many keystrokes.
-func (r *Room) committer() {
-	defer r.committed.Done()
-	var recs []Record
-	for it := range r.commits {
-		if r.commitErr.Load() != nil {
-			continue // failed: the room is reloading; drop the rest
-		}
-		recs = append(recs[:0], it.rec)
-		var snaps []commitItem
-		if it.state != nil {
-			recs = recs[:0]
-			snaps = append(snaps, it)
-		}
-	fill:
-		for len(recs) < maxBatch {
-			select {
-			case more, ok := <-r.commits:
-				if !ok {
-					break fill
-				}
-				if more.state != nil {
-					snaps = append(snaps, more)
-					continue
-				}
-				recs = append(recs, more.rec)
-			default:
-				break fill
-			}
-		}
-		if err := r.commitRecords(recs); err != nil {
-			r.commitErr.Store(&err)
-			r.signal()
-			continue
-		}
-		for _, s := range snaps {
-			ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
-			if err := r.hub.broker.SaveSnapshot(ctx, r.id, s.snapV, s.state, logKeep); err != nil {
-				r.log.Warn("save snapshot", "v", s.snapV, "err", err)
-			}
+	if r.board.V != r.snapV {
+		state, err := r.board.MarshalState()
+		if err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
+			err = r.hub.broker.SaveSnapshot(ctx, r.id, r.board.V, state, logKeep)
 			cancel()
 		}
+		if err != nil {
+			r.log.Warn("last snapshot", "err", err)
+		}
 	}
-}
-
-func (r *Room) commitRecords(recs []Record) error {
-	if len(recs) == 0 {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
-	defer cancel()
-	if err := r.hub.broker.Commit(ctx, r.id, recs); err != nil {
-		return err
-	}
-	r.durable.Store(recs[len(recs)-1].V)
-	r.signal()
-	return nil
-}
-
-func (r *Room) signal() {
-	select {
-	case r.notify <- struct{}{}:
-	default:
-	}
+	r.drain(CodeUnavailable, "the board is closing; say hello again", false)
 }
