@@ -14,6 +14,14 @@ type Record struct {
 	Data []byte
 }
 
+// Handler receives what a Broker publishes for one board.
+type Handler struct {
+	// Records gets committed records, in version order within one call.
+	Records func([]Record)
+	// Presence gets presence messages published by other instances.
+	Presence func(msg []byte)
+}
+
 // Errors a Broker returns. Callers branch on them with errors.Is.
 var (
 	// ErrConflict: the board's head was not the version the commit expected
@@ -68,11 +76,17 @@ type Broker interface {
 	// before v so that reconnecting clients can still catch up.
 	SaveSnapshot(ctx context.Context, board string, v uint64, state []byte, keep uint64) error
 
-	// Subscribe calls h with records committed to board by any instance,
-	// including this one, until cancel is called. h must not block: it runs
-	// on the broker's delivery path. Delivery may skip or repeat records; the
-	// caller orders them by V and fills gaps with History.
-	Subscribe(board string, h func([]Record)) (cancel func(), err error)
+	// Subscribe calls h's functions with what is published for board, by any
+	// instance (records: this one's too), until cancel is called. They must
+	// not block: they run on the broker's delivery path. Delivery may skip or
+	// repeat records; the caller orders them by V and fills gaps with
+	// History, and checks Head now and then for what was skipped.
+	Subscribe(board string, h Handler) (cancel func(), err error)
+
+	// PublishPresence sends an ephemeral presence message to the instances
+	// that follow board, except this one (whose room already delivered it).
+	// At most once; never stored.
+	PublishPresence(ctx context.Context, board string, msg []byte) error
 
 	// Delete removes a board and all its data.
 	Delete(ctx context.Context, board string) error

@@ -44,7 +44,7 @@ type LocalBroker struct {
 
 var _ Broker = (*LocalBroker)(nil)
 
-type localSub struct{ h func([]Record) }
+type localSub struct{ h Handler }
 
 // writeReq is one write for the group-commit writer. fn runs inside the
 // shared transaction; an error from fn discards only that request's writes
@@ -263,7 +263,9 @@ func (b *LocalBroker) Commit(ctx context.Context, board string, records []Record
 	}
 	b.mu.RLock()
 	for s := range b.subs[board] {
-		s.h(records)
+		if s.h.Records != nil {
+			s.h.Records(records)
+		}
 	}
 	b.mu.RUnlock()
 	return nil
@@ -352,7 +354,7 @@ func (b *LocalBroker) SaveSnapshot(ctx context.Context, board string, v uint64, 
 // Subscribe implements Broker. In one process the room that commits already
 // holds the records, so subscribers matter only to rooms that did not commit
 // (there are none in a single instance); it is kept for the contract.
-func (b *LocalBroker) Subscribe(board string, h func([]Record)) (func(), error) {
+func (b *LocalBroker) Subscribe(board string, h Handler) (func(), error) {
 	s := &localSub{h: h}
 	b.mu.Lock()
 	m := b.subs[board]
@@ -370,6 +372,11 @@ func (b *LocalBroker) Subscribe(board string, h func([]Record)) (func(), error) 
 		}
 		b.mu.Unlock()
 	}, nil
+}
+
+// PublishPresence implements Broker: there is no other instance.
+func (b *LocalBroker) PublishPresence(ctx context.Context, board string, msg []byte) error {
+	return nil
 }
 
 // Delete implements Broker.

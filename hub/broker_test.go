@@ -122,7 +122,7 @@ func brokerContract(t *testing.T, newBroker func(t *testing.T) Broker) {
 		b := newBroker(t)
 		b.Create(ctx, "b1", "e1", nil)
 		got := make(chan []Record, 4)
-		cancel, err := b.Subscribe("b1", func(r []Record) { got <- r })
+		cancel, err := b.Subscribe("b1", Handler{Records: func(r []Record) { got <- r }})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -119,6 +119,10 @@ type (
 	stopMsg struct {
 		done chan struct{}
 	}
+	// remotePresence is a presence message from another instance.
+	remotePresence struct {
+		msg []byte
+	}
 )
 
 func newRoom(h *Hub, id string) *Room {
@@ -153,14 +157,22 @@ func (r *Room) run() {
 	// Another instance's commits wake the room; in one process the room that
 	// commits is the only one, and this never fires.
 	r.known.Store(r.board.V)
-	unsub, err := r.hub.broker.Subscribe(r.id, func(recs []Record) {
-		if len(recs) == 0 || recs[len(recs)-1].V <= r.known.Load() {
-			return
-		}
-		select {
-		case r.remote <- struct{}{}:
-		default:
-		}
+	unsub, err := r.hub.broker.Subscribe(r.id, Handler{
+		Records: func(recs []Record) {
+			if len(recs) == 0 || recs[len(recs)-1].V <= r.known.Load() {
+				return
+			}
+			select {
+			case r.remote <- struct{}{}:
+			default:
+			}
+		},
+		Presence: func(msg []byte) {
+			select {
+			case r.inbox <- remotePresence{msg: msg}:
+			default: // ephemeral: dropped rather than block the broker
+			}
+		},
 	})
 	if err != nil {
 		r.failAll(err)
@@ -319,6 +331,8 @@ func (r *Room) handle(m any) {
 		r.leave(m.c)
 	case presenceIn:
 		r.presence(m)
+	case remotePresence:
+		r.broadcastPresence(nil, m.msg)
 	case pingMsg:
 		if _, ok := r.followers[m.c]; ok {
 			m.c.trySend(encodePong(r.id, r.board.V, true))
