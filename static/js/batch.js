@@ -1,0 +1,169 @@
+// Pure helpers for the client's outgoing changes and its replica of a board.
+// No DOM, no network: unit-tested with node --test.
+//
+// A "batch" is what the client has not had committed yet, kept in a shape that
+// composes: one text op per section, the merged meta props, and the element
+// changes in order. A batch becomes the `changes` array of one submit.
+
+import { apply, transform, compose, normalize } from './ot.js';
+
+export const SECTIONS = [
+  'etat_des_lieux',
+  'enjeux',
+  'niveau',
+  'ecosysteme',
+  'animation',
+  'financement',
+  'calendrier',
+];
+
+export const NIVEAUX = ['faire_ensemble', 'faire_avec', 'faire_corps'];
+
+export function emptyBatch() {
+  return { text: {}, meta: null, elems: [] };
+}
+
+export function isEmptyBatch(b) {
+  return !b || (Object.keys(b.text).length === 0 && !b.meta && b.elems.length === 0);
+}
+
+export function cloneBatch(b) {
+  return b ? JSON.parse(JSON.stringify(b)) : null;
+}
+
+// Returns the batch "a then b". Neither argument is modified.
+export function composeBatch(a, b) {
+  if (!a) return cloneBatch(b);
+  if (!b) return cloneBatch(a);
+  const out = cloneBatch(a);
+  for (const [section, op] of Object.entries(b.text)) {
+    out.text[section] = out.text[section] ? normalize(compose(out.text[section], op)) : op;
+  }
+  if (b.meta) out.meta = { ...(out.meta || {}), ...b.meta };
+  out.elems = out.elems.concat(cloneBatch(b.elems));
+  return out;
+}
+
+// The wire form of a batch: the `changes` of a submit.
+export function batchToChanges(b) {
+  const changes = [];
+  for (const section of Object.keys(b.text)) {
+    changes.push({ kind: 'text', section, op: b.text[section] });
+  }
+  if (b.meta) changes.push({ kind: 'meta', props: b.meta });
+  for (const c of b.elems) changes.push(c);
+  return changes;
+}
+
+// Transforms the text part of the batch `mine` against a remote text op on
+// `section` (committed first: the server puts it on the left), and the remote
+// op against `mine`. Mutates `mine`; returns the remote op made to apply after
+// it. Meta and elements are last-writer-wins in version order and need no
+// transform.
+export function transformBatch(mine, section, remoteOp) {
+  if (!mine || !mine.text[section]) return remoteOp;
+  const own = mine.text[section];
+  mine.text[section] = transform(own, remoteOp, 'right');
+  return transform(remoteOp, own, 'left');
+}
+
+// ---- The replica of a board ------------------------------------------------
+
+export function emptyState() {
+  const sections = {};
+  for (const s of SECTIONS) sections[s] = '';
+  return { sections, meta: {}, elements: {}, deleted: [] };
+}
+
+export function stateFromSnapshot(snap) {
+  const st = emptyState();
+  for (const [key, sec] of Object.entries(snap.sections || {})) {
+    st.sections[key] = (sec && typeof sec.text === 'string') ? sec.text : '';
+  }
+  st.meta = { ...(snap.meta || {}) };
+  for (const [id, el] of Object.entries(snap.elements || {})) {
+    st.elements[id] = { elem: el.elem, props: { ...(el.props || {}) } };
+  }
+  return st;
+}
+
+export function cloneState(st) {
+  return JSON.parse(JSON.stringify(st));
+}
+
+const ACTOR_DEFAULTS = { kind: 'autre', ring: 'proche' };
+const LINK_DEFAULTS = { kind: 'autre' };
+
+// Applies committed changes (or, for the local view, changes we expect to be
+// committed) to a state, in place. Follows the rules of PROTOCOL.md so that
+// every replica ends up identical.
+export function applyChanges(st, changes) {
+  for (const c of changes) {
+    switch (c.kind) {
+      case 'text':
+        st.sections[c.section] = apply(st.sections[c.section] || '', c.op);
+        break;
+      case 'meta':
+        Object.assign(st.meta, c.props || {});
+        break;
+      case 'create': {
+        if (st.elements[c.id] || st.deleted.includes(c.id)) break;
+        if (c.elem === 'link') {
+          const p = c.props || {};
+          const from = st.elements[p.from];
+          const to = st.elements[p.to];
+          if (!from || !to || from.elem !== 'actor' || to.elem !== 'actor') {
+            st.deleted.push(c.id);
+            break;
+          }
+          st.elements[c.id] = { elem: 'link', props: { ...LINK_DEFAULTS, ...p } };
+        } else if (c.elem === 'actor') {
+          st.elements[c.id] = { elem: 'actor', props: { ...ACTOR_DEFAULTS, ...(c.props || {}) } };
+        } else {
+          st.elements[c.id] = { elem: c.elem, props: { ...(c.props || {}) } };
+        }
+        break;
+      }
+      case 'set': {
+        const el = st.elements[c.id];
+        if (el) Object.assign(el.props, c.props || {});
+        break;
+      }
+      case 'delete': {
+        const el = st.elements[c.id];
+        if (!el) break;
+        if (el.elem === 'actor') {
+          for (const [id, other] of Object.entries(st.elements)) {
+            if (other.elem === 'link' && (other.props.from === c.id || other.props.to === c.id)) {
+              delete st.elements[id];
+              st.deleted.push(id);
+            }
+          }
+        }
+        delete st.elements[c.id];
+        st.deleted.push(c.id);
+        break;
+      }
+      default:
+        // An unknown kind from a newer server: nothing to show for it.
+        break;
+    }
+  }
+  return st;
+}
+
+export function applyBatch(st, b) {
+  if (b) applyChanges(st, batchToChanges(b));
+  return st;
+}
+
+// Drops from `pending` what cannot stand without a refused `inflight`: the text
+// of the sections the refused batch touched (pending's ops there were made on
+// top of it). Returns { kept, droppedSections }.
+export function salvageAfterReject(inflightBatch, pending) {
+  if (!pending) return { kept: null, droppedSections: Object.keys(inflightBatch.text) };
+  const kept = cloneBatch(pending);
+  const dropped = new Set(Object.keys(inflightBatch.text));
+  for (const s of dropped) delete kept.text[s];
+  return { kept: isEmptyBatch(kept) ? null : kept, droppedSections: [...dropped] };
+}
