@@ -498,3 +498,31 @@ func (b *Board) unindex(id string, e *Element) {
 		}
 	}
 }
+
+// Clone returns a copy of the board that shares nothing mutable with it, so
+// that a batch of changes can be tried on one and dropped if its commit loses
+// a race. Texts and committed *Elements are immutable and shared.
+func (b *Board) Clone() *Board {
+	c := *b
+	c.Elements = make(map[string]*Element, len(b.Elements))
+	for id, e := range b.Elements {
+		c.Elements[id] = e
+	}
+	c.Deleted = make(map[string]string, len(b.Deleted))
+	for id, e := range b.Deleted {
+		c.Deleted[id] = e
+	}
+	c.Clients = make(map[string]ClientSeq, len(b.Clients))
+	for id, s := range b.Clients {
+		c.Clients[id] = s
+	}
+	c.links = make(map[string]map[string]struct{}, len(b.links))
+	for actor, ls := range b.links {
+		m := make(map[string]struct{}, len(ls))
+		for l := range ls {
+			m[l] = struct{}{}
+		}
+		c.links[actor] = m
+	}
+	return &c
+}

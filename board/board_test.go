@@ -549,3 +549,34 @@ func BenchmarkApplySet(b *testing.B) {
 		}
 	}
 }
+
+func TestCloneSharesNothingMutable(t *testing.T) {
+	b := New("b", "w", "g", "e")
+	must := func(raw string) {
+		t.Helper()
+		cs, err := DecodeChanges([]byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.ApplyEntry(Entry{V: b.V + 1, Client: "c", Seq: b.V + 1, Changes: cs}, RoleFacilitator); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(`[{"kind":"create","id":"a1","elem":"actor","props":{"name":"Mairie"}},{"kind":"create","id":"a2","elem":"actor","props":{"name":"Asso"}},{"kind":"create","id":"l1","elem":"link","props":{"from":"a1","to":"a2"}},{"kind":"text","section":"enjeux","op":["Nécessité"]}]`)
+	before, _ := b.MarshalState()
+	c := b.Clone()
+	cs, _ := DecodeChanges([]byte(`[{"kind":"delete","id":"a1"},{"kind":"text","section":"enjeux","op":[{"d":3}]},{"kind":"create","id":"a3","elem":"actor","props":{"name":"Région"}}]`))
+	if err := c.ApplyEntry(Entry{V: c.V + 1, Client: "d", Seq: 1, Changes: cs}, RoleFacilitator); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := b.MarshalState()
+	if string(before) != string(after) {
+		t.Fatalf("changing the clone changed the board:\n%s\n%s", before, after)
+	}
+	if err := b.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}

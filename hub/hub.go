@@ -41,6 +41,10 @@ type Hub struct {
 	log      *slog.Logger
 	upgrader websocket.Upgrader
 
+	// shared: other instances commit to the same boards (Redis), so a
+	// commit can lose a race and rooms keep a copy to go back to.
+	shared bool
+
 	mu      sync.Mutex
 	rooms   map[string]*Room
 	clients map[*Client]struct{}
@@ -55,7 +59,9 @@ func New(o Options) *Hub {
 	if o.CheckOrigin == nil {
 		panic("hub: Options.CheckOrigin is required")
 	}
+	_, local := o.Broker.(*LocalBroker)
 	return &Hub{
+		shared: !local,
 		broker: o.Broker,
 		auth:   o.Auth,
 		log:    o.Log,

@@ -133,6 +133,18 @@ func encodePong(boardID string, v uint64, withV bool) []byte {
 	return append(b, '}')
 }
 
+// encodeStatus tells a board's followers whether it is being saved: an
+// addition to the protocol ("degraded": storage cannot be written, submits
+// are refused with unavailable; "ok": back to normal).
+func encodeStatus(boardID, state string) []byte {
+	b := make([]byte, 0, 96)
+	b = append(b, `{"type":"status","board":`...)
+	b = appendJSONString(b, boardID)
+	b = append(b, `,"storage":`...)
+	b = appendJSONString(b, state)
+	return append(b, '}')
+}
+
 // presenceMsg is the presence broadcast; Gone marks a client that left (an
 // addition to the protocol so that lists of who is here stay true).
 type presenceMsg struct {

@@ -80,6 +80,12 @@ type Room struct {
 	idleSince time.Time
 	batch     []submitMsg // reused between batches
 	unsub     func()
+	// degraded: storage cannot be written. stalled is the batch whose
+	// commit failed, unanswered until storage says whether it landed;
+	// stallStart is the durable version before it.
+	degraded   bool
+	stalled    []pending
+	stallStart uint64
 
 	// saving is set while a snapshot is being written in the background, so
 	// that at most one is in flight.
@@ -193,6 +199,11 @@ func (r *Room) run() {
 				close(m.done)
 				return
 			case submitMsg:
+				if r.degraded {
+					m.c.trySend(encodeReject(r.id, m.seq, CodeUnavailable,
+						"storage is unavailable: not saving now; resend later"))
+					continue
+				}
 				if !r.submitBatch(m) {
 					return
 				}
@@ -200,13 +211,20 @@ func (r *Room) run() {
 				r.handle(m)
 			}
 		case <-r.remote:
-			if !r.catchUp() {
+			if !r.degraded && !r.catchUp() {
 				return
 			}
 		case now := <-tick.C:
 			if len(r.followers) == 0 && now.Sub(r.idleSince) > idleTimeout && r.hub.removeIfIdle(r) {
 				r.shutdown()
 				return
+			}
+			if r.degraded {
+				if !r.recover() {
+					r.failed(nil)
+					return
+				}
+				continue
 			}
 			// Notifications can be lost (Redis pub/sub is at most once): the
 			// stored head tells whether another instance committed since.
@@ -343,6 +361,11 @@ func (r *Room) handle(m any) {
 }
 
 func (r *Room) join(m joinMsg) {
+	if r.degraded {
+		// The board in memory holds a batch not known to be saved.
+		m.c.trySend(encodeError(r.id, CodeUnavailable, "storage is unavailable; retry in a moment"))
+		return
+	}
 	b := r.board
 	w := welcomeMsg{
 		Type: "welcome", Board: r.id, V: b.V, Epoch: b.Epoch,
@@ -507,15 +530,28 @@ gather:
 // commitBatch applies, commits and answers a batch. On a conflict with
 // another instance it reloads the board (taking the winner's entries) and
 // tries again; each submit is transformed from its own base every time. A
-// refusal is final: it was sent, the client has moved on.
+// refusal is final: it was sent, the client has moved on. When storage
+// cannot be written the room turns degraded and keeps the batch unanswered
+// until storage tells whether it landed. Reports false if the room must end.
 func (r *Room) commitBatch(batch []submitMsg) bool {
 	work := make([]pending, len(batch))
 	for i := range batch {
 		work[i].m = batch[i]
 	}
+	return r.commitWork(work)
+}
+
+func (r *Room) commitWork(work []pending) bool {
 	for try := 0; ; try++ {
 		start := r.board.V
-		recs := make([]Record, 0, len(batch))
+		// With instances sharing the board, a commit can lose a race: keep
+		// the board as it was, to go back to it cheaply. Alone, a commit
+		// only fails with storage, and the rare reload is fine.
+		var pre *board.Board
+		if r.hub.shared {
+			pre = r.board.Clone()
+		}
+		recs := make([]Record, 0, len(work))
 		for i := range work {
 			if work[i].kind == pendDone {
 				continue
@@ -539,16 +575,224 @@ func (r *Room) commitBatch(batch []submitMsg) bool {
 			}
 			return true
 		}
-		// Undo the batch: the board goes back to what storage holds.
 		r.known.Store(start)
-		if !errors.Is(err, ErrConflict) || try >= maxConflicts {
-			r.log.Error("commit failed", "err", err, "tries", try+1)
+		switch {
+		case errors.Is(err, ErrConflict) && try < maxConflicts:
+			r.log.Debug("lost a commit race; taking the other instance's entries", "from", start+1)
+			var ok bool
+			if pre != nil {
+				ok = r.rollback(pre, start, work)
+			} else {
+				ok = r.reconcile(start, work)
+			}
+			if !ok {
+				r.degrade(start, work, err)
+				return true
+			}
+		case errors.Is(err, ErrNoBoard):
+			return r.recreate(work)
+		default:
+			// Unknown outcome (Redis may have run the script before the
+			// connection broke) or a failed write: answer nothing yet.
+			r.degrade(start, work, err)
+			return true
+		}
+	}
+}
+
+// reconcile reloads the board from storage after a batch did not commit,
+// sends followers what was committed since start — the ack to the
+// connection whose submit it was, the op to the others — and marks those
+// submits answered. The rest of work is ready to be prepared again. It
+// reports false when storage cannot be read (the caller degrades).
+func (r *Room) reconcile(start uint64, work []pending) bool {
+	epoch := r.board.Epoch
+	if err := r.load(); err != nil {
+		r.log.Warn("reload", "err", err)
+		return false
+	}
+	if r.board.Epoch != epoch {
+		// History was reset (Redis lost its data): every follower must take
+		// the snapshot of the new epoch.
+		r.resetFollowers()
+		for i := range work {
+			work[i].kind = pendDone
+		}
+		return true
+	}
+	if r.board.V <= start {
+		return true
+	}
+	// The loaded snapshot may be newer than start (another instance saved
+	// one): the versions in between come from the log.
+	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
+	recs, err := r.hub.broker.History(ctx, r.id, start, int(r.board.V-start))
+	cancel()
+	if errors.Is(err, ErrTrimmed) {
+		r.resetFollowers() // too far behind to replay: everyone resyncs
+		return true
+	}
+	if err != nil {
+		r.log.Warn("reload history", "err", err)
+		return false
+	}
+	for _, rec := range recs {
+		if rec.V > r.board.V {
+			break
+		}
+		e, err := decodeEntry(rec.Data)
+		if err != nil {
+			r.log.Error("decode entry", "v", rec.V, "err", err)
 			return false
 		}
-		r.log.Debug("lost a commit race; taking the other instance's entries", "from", start+1)
-		if !r.reloadAfterConflict(start) {
+		r.answerOrBroadcast(e, rec.Data, work)
+	}
+	r.known.Store(r.board.V)
+	return true
+}
+
+// rollback puts the board back as it was before a batch that lost a commit
+// race, then takes the entries committed since from the log, in order.
+func (r *Room) rollback(pre *board.Board, start uint64, work []pending) bool {
+	r.board = pre
+	for n := len(r.recent); n > 0 && r.recent[n-1].entry.V > start; n-- {
+		r.recent[n-1] = recentEntry{}
+		r.recent = r.recent[:n-1]
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
+	recs, err := r.hub.broker.History(ctx, r.id, start, 0)
+	cancel()
+	if errors.Is(err, ErrTrimmed) {
+		return r.reconcile(start, work)
+	}
+	if err != nil {
+		r.log.Warn("history after a lost race", "err", err)
+		return false
+	}
+	for _, rec := range recs {
+		if rec.V != r.board.V+1 {
+			break
+		}
+		e, err := decodeEntry(rec.Data)
+		if err == nil {
+			err = r.board.ApplyEntry(e, board.RoleFacilitator)
+		}
+		if err != nil {
+			r.log.Error("apply entry of another instance", "v", rec.V, "err", err)
+			return r.reconcile(start, work)
+		}
+		r.remember(e, rec.Data)
+		r.answerOrBroadcast(e, rec.Data, work)
+	}
+	r.known.Store(r.board.V)
+	return true
+}
+
+// answerOrBroadcast sends a committed entry found in storage: the ack to the
+// connection of the batch whose submit it is (a commit whose answer was
+// lost), the op to every other follower.
+func (r *Room) answerOrBroadcast(e board.Entry, data []byte, work []pending) {
+	var from *Client
+	for i := range work {
+		p := &work[i]
+		if f := r.followers[p.m.c]; p.kind != pendDone && f != nil && f.client == e.Client && p.m.seq == e.Seq {
+			p.m.c.trySend(encodeAck(r.id, p.m.seq, e.V))
+			p.kind = pendDone
+			from = p.m.c
+			break
+		}
+	}
+	r.broadcastOp(from, encodeOp(r.id, data))
+}
+
+// recreate puts back a board that storage lost (Redis restarted without
+// persistence) from the room's state, under a new epoch; the batch is in
+// that state, so it is acknowledged, then every follower resyncs.
+func (r *Room) recreate(work []pending) bool {
+	rc, ok := r.hub.broker.(interface {
+		CreateAt(ctx context.Context, board, epoch string, state []byte, v uint64) error
+	})
+	if !ok {
+		r.log.Error("board vanished from storage")
+		return false
+	}
+	r.board.Epoch = NewEpoch()
+	state, err := r.board.MarshalState()
+	if err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
+	err = rc.CreateAt(ctx, r.id, r.board.Epoch, state, r.board.V)
+	cancel()
+	if err != nil {
+		r.degrade(r.board.V, nil, err)
+		return true
+	}
+	r.log.Warn("board was lost by storage; put back under a new epoch", "v", r.board.V, "epoch", r.board.Epoch)
+	r.snapV = r.board.V
+	r.deliver(work)
+	r.resetFollowers()
+	return true
+}
+
+// resetFollowers disconnects every follower so that each says hello again
+// and takes the board's state afresh.
+func (r *Room) resetFollowers() {
+	for c := range r.followers {
+		c.kick(CloseFailed, "board history reset; reconnect")
+		delete(r.followers, c)
+	}
+}
+
+// degrade enters the degraded state: storage cannot be written. Followers
+// are told (status "degraded"); new submits are refused with unavailable,
+// which is safe because they are never sent; the stalled batch waits. A
+// tick retries; see recover.
+func (r *Room) degrade(start uint64, work []pending, err error) {
+	if !r.degraded {
+		r.log.Error("storage unavailable; not saving", "err", err)
+		r.broadcastStatus("degraded")
+	}
+	r.degraded = true
+	r.stallStart = start
+	r.stalled = append(r.stalled[:0], work...)
+}
+
+// recover tries storage again: it reloads the board, answers the stalled
+// submits that did land, commits the others, and leaves the degraded state.
+func (r *Room) recover() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
+	_, _, err := r.hub.broker.Head(ctx, r.id)
+	cancel()
+	if err != nil && !errors.Is(err, ErrNoBoard) {
+		return true // still down; try again at the next tick
+	}
+	work := append([]pending(nil), r.stalled...)
+	r.stalled = r.stalled[:0]
+	r.degraded = false
+	if errors.Is(err, ErrNoBoard) {
+		// Storage came back empty. The board in memory is the stalled
+		// batch's speculative state: put it back, batch included.
+		if !r.recreate(work) {
 			return false
 		}
+	} else if !r.reconcile(r.stallStart, work) {
+		r.degraded = true
+		r.stalled = append(r.stalled[:0], work...)
+		return true
+	}
+	if !r.degraded {
+		r.broadcastStatus("ok")
+		r.log.Info("storage back")
+	}
+	return r.commitWork(work)
+}
+
+// broadcastStatus tells every follower whether the board is being saved.
+func (r *Room) broadcastStatus(state string) {
+	msg := encodeStatus(r.id, state)
+	for c := range r.followers {
+		c.trySend(msg)
 	}
 }
 
@@ -654,54 +898,37 @@ func (r *Room) committedAt(client string, seq uint64) (uint64, bool) {
 	return 0, false
 }
 
-// entriesSince returns the entries after v, decoded, from memory or storage.
+// entriesSince returns the entries after v, decoded: from memory, with
+// what memory lacks read from storage. During a batch the board (and memory)
+// is ahead of storage, so storage is asked only for what precedes memory.
 func (r *Room) entriesSince(v uint64) ([]board.Entry, bool) {
 	want := int(r.board.V - v)
-	if len(r.recent) > 0 && r.recent[0].entry.V <= v+1 {
-		out := make([]board.Entry, 0, want)
-		for _, e := range r.recent {
-			if e.entry.V > v {
-				out = append(out, e.entry)
-			}
-		}
-		return out, len(out) == want
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
-	defer cancel()
-	recs, err := r.hub.broker.History(ctx, r.id, v, want)
-	if err != nil || len(recs) != want {
-		return nil, false
-	}
 	out := make([]board.Entry, 0, want)
-	for _, rec := range recs {
-		e, err := decodeEntry(rec.Data)
-		if err != nil {
+	upTo := r.board.V // last version storage must give
+	if len(r.recent) > 0 {
+		upTo = r.recent[0].entry.V - 1
+	}
+	if upTo > v {
+		ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
+		recs, err := r.hub.broker.History(ctx, r.id, v, int(upTo-v))
+		cancel()
+		if err != nil || len(recs) != int(upTo-v) {
 			return nil, false
 		}
-		out = append(out, e)
-	}
-	return out, true
-}
-
-// reloadAfterConflict puts the board back to what storage holds and sends
-// followers the entries another instance committed after start.
-func (r *Room) reloadAfterConflict(start uint64) bool {
-	if err := r.load(); err != nil {
-		r.log.Error("reload after conflict", "err", err)
-		return false
-	}
-	r.broadcastFrom(start)
-	r.known.Store(r.board.V)
-	return true
-}
-
-// broadcastFrom sends followers the entries after v (committed elsewhere).
-func (r *Room) broadcastFrom(v uint64) {
-	for _, e := range r.recent {
-		if e.entry.V > v {
-			r.broadcastOp(nil, encodeOp(r.id, e.data))
+		for _, rec := range recs {
+			e, err := decodeEntry(rec.Data)
+			if err != nil {
+				return nil, false
+			}
+			out = append(out, e)
 		}
 	}
+	for _, e := range r.recent {
+		if e.entry.V > v {
+			out = append(out, e.entry)
+		}
+	}
+	return out, len(out) == want
 }
 
 // checkHead compares the stored head with the board and catches up.
@@ -723,10 +950,8 @@ func (r *Room) catchUp() bool {
 	recs, err := r.hub.broker.History(ctx, r.id, r.board.V, 0)
 	if errors.Is(err, ErrTrimmed) {
 		// Too far behind to replay: reload from the snapshot.
-		start := r.board.V
-		if !r.reloadAfterConflict(start) {
-			r.failed(nil)
-			return false
+		if !r.reconcile(r.board.V, nil) {
+			r.log.Warn("catch up: storage unreadable; the head check retries")
 		}
 		return true
 	}
@@ -803,7 +1028,9 @@ func (r *Room) shutdown() {
 	for r.saving.Load() {
 		time.Sleep(time.Millisecond) // a background save is finishing
 	}
-	if r.board.V != r.snapV {
+	// A degraded room's board holds a batch not known to be saved: it must
+	// never become a snapshot.
+	if !r.degraded && r.board.V != r.snapV {
 		state, err := r.board.MarshalState()
 		if err == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)

@@ -14,8 +14,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tablee/tablee/hub"
 	"github.com/tablee/tablee/static"
@@ -28,38 +31,69 @@ const shutdownGrace = 15 * time.Second
 type Server struct {
 	cfg    Config
 	log    *slog.Logger
-	broker *hub.LocalBroker
+	broker hub.Broker
 	dir    Directory
-	hub    *hub.Hub
-	fails  *failLimiter
-	origin *originChecker
+	// closers release what newServer opened, last first.
+	closers []func() error
+	hub     *hub.Hub
+	fails   *failLimiter
+	origin  *originChecker
 }
 
-// newServer opens storage and wires everything; Close releases it.
+// newServer opens storage and wires everything; Shutdown releases it.
+// With a Redis URL, boards and workshops live in Redis and several instances
+// share them; otherwise in one bbolt file under cfg.Data.
 func newServer(cfg Config, log *slog.Logger) (*Server, error) {
-	if cfg.RedisURL != "" {
-		return nil, errors.New("REDIS_URL is set but the Redis broker is not built yet; unset it to run on the embedded default")
-	}
-	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
-		return nil, fmt.Errorf("data folder: %w", err)
-	}
-	broker, err := hub.OpenLocalBroker(filepath.Join(cfg.Data, "tablee.db"))
-	if err != nil {
-		return nil, err
-	}
+	s := &Server{cfg: cfg, log: log, fails: newFailLimiter(), origin: newOriginChecker(cfg.Origins)}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	dir, err := newBoltDirectory(ctx, broker)
-	if err != nil {
-		broker.Close()
-		return nil, err
+	if cfg.RedisURL != "" {
+		rdb, err := openRedis(cfg.RedisURL)
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, rdb.Close)
+		broker, err := hub.NewRedisBroker(ctx, rdb, "tablee", log)
+		if err != nil {
+			rdb.Close()
+			return nil, err
+		}
+		s.broker = broker
+		s.dir = &redisDirectory{rdb: rdb, prefix: "tablee"}
+	} else {
+		if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+			return nil, fmt.Errorf("data folder: %w", err)
+		}
+		broker, err := hub.OpenLocalBroker(filepath.Join(cfg.Data, "tablee.db"))
+		if err != nil {
+			return nil, err
+		}
+		dir, err := newBoltDirectory(ctx, broker)
+		if err != nil {
+			broker.Close()
+			return nil, err
+		}
+		s.broker, s.dir = broker, dir
 	}
-	s := &Server{
-		cfg: cfg, log: log, broker: broker, dir: dir,
-		fails: newFailLimiter(), origin: newOriginChecker(cfg.Origins),
-	}
-	s.hub = hub.New(hub.Options{Broker: broker, Auth: s, Log: log, CheckOrigin: s.origin.check})
+	s.hub = hub.New(hub.Options{Broker: s.broker, Auth: s, Log: log, CheckOrigin: s.origin.check})
 	return s, nil
+}
+
+// openRedis connects to one Redis (redis://host:port/db) or to a Redis
+// Cluster (redis://host1:port?addr=host2:port&addr=host3:port).
+func openRedis(url string) (redis.UniversalClient, error) {
+	if strings.Contains(url, "addr=") {
+		opt, err := redis.ParseClusterURL(url)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		return redis.NewClusterClient(opt), nil
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	return redis.NewClient(opt), nil
 }
 
 // Handler returns every route, behind the security headers.
@@ -137,6 +171,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.hub.Shutdown(ctx)
 	if cerr := s.broker.Close(); err == nil {
 		err = cerr
+	}
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
 	}
 	return err
 }

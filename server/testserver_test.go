@@ -22,12 +22,18 @@ func startTestServer(t testing.TB) *httptest.Server {
 // the application for tests that look inside.
 func startTestServerIn(t testing.TB, dir string) (*httptest.Server, *Server) {
 	t.Helper()
+	return startTestServerWith(t, Config{Data: dir, LogLevel: "debug"})
+}
+
+// startTestServerWith runs the application with cfg (a Redis URL, say).
+func startTestServerWith(t testing.TB, cfg Config) (*httptest.Server, *Server) {
+	t.Helper()
 	logOut := io.Discard
 	if os.Getenv("TABLEE_TEST_LOG") != "" {
 		logOut = os.Stderr
 	}
 	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := newServer(Config{Data: dir, LogLevel: "debug"}, log)
+	s, err := newServer(cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}

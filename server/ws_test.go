@@ -327,7 +327,16 @@ type otClient struct {
 func (o *otClient) sendInflight() {
 	o.seq++
 	o.flying = true
-	o.submit(o.board, o.seq, o.v, map[string]any{"kind": "text", "section": "enjeux", "op": o.inflight})
+	o.resend()
+}
+
+// resend sends the in-flight op under its seq. A write on a connection the
+// server closed fails quietly: the reader sees the close and the client
+// reconnects and resends.
+func (o *otClient) resend() {
+	data, _ := json.Marshal(map[string]any{"type": "submit", "board": o.board, "seq": o.seq, "base": o.v,
+		"changes": []any{map[string]any{"kind": "text", "section": "enjeux", "op": o.inflight}}})
+	o.c.WriteMessage(websocket.TextMessage, data)
 }
 
 // typeChar inserts s at a random position (never inside a surrogate pair).
@@ -353,6 +362,13 @@ func (o *otClient) typeChar(rng *rand.Rand, s string) {
 func (o *otClient) handle(t *testing.T, m msg) {
 	switch m.Type {
 	case "ack":
+		if !o.flying || m.Seq != o.seq {
+			t.Errorf("ack of seq %d, in flight: %v seq %d", m.Seq, o.flying, o.seq)
+			return
+		}
+		if m.V != o.v+1 {
+			t.Errorf("ack v%d after v%d", m.V, o.v)
+		}
 		o.v = m.V
 		o.flying = false
 		if len(o.pending) > 0 {
