@@ -132,6 +132,9 @@ export class BoardSync extends Emitter {
 
   status() {
     if (!this.sync.isOpen() || !this.ready) return 'offline';
+    // The server said it cannot save this board now (storage down): edits
+    // are kept here and sent again when it says "ok".
+    if (this.degraded) return 'degraded';
     if (this.inflight || !isEmptyBatch(this.pending)) return 'sending';
     return 'saved';
   }
@@ -810,6 +813,12 @@ export class Sync extends Emitter {
       case 'reject': if (b) b._onReject(msg); break;
       case 'presence': if (b) b._onPresence(msg); break;
       case 'pong': if (b) b._onPong(msg); break;
+      case 'status':
+        if (b) {
+          b.degraded = msg.storage === 'degraded';
+          b._emitStatus();
+        }
+        break;
       case 'error':
         if (b) b._onError(msg);
         else this.emit('error', { code: msg.code, message: msg.message });

@@ -415,3 +415,17 @@ test('close 4029 (too many refused keys) stops reconnecting', () => {
   assert.deepEqual(errors, ['refused']);
   assert.equal(env.server.conns.size, 0);
 });
+
+test('a "status" message from the server shows the board as degraded, then saved again', () => {
+  const env = setup();
+  const a = client(env);
+  env.net.flush();
+  assert.equal(a.board.status(), 'saved');
+  const seen = [];
+  a.board.on('status', () => seen.push(a.board.status()));
+  a.sync._dispatch({ type: 'status', board: 'B', storage: 'degraded' });
+  assert.equal(a.board.status(), 'degraded');
+  a.sync._dispatch({ type: 'status', board: 'B', storage: 'ok' });
+  assert.equal(a.board.status(), 'saved');
+  assert.deepEqual(seen, ['degraded', 'saved']);
+});

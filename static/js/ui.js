@@ -83,6 +83,7 @@ const STATUS_KEYS = {
   saved: 'status.saved',
   sending: 'status.sending',
   offline: 'status.offline',
+  degraded: 'status.degraded',
   connecting: 'status.connecting',
   readonly: 'status.readonly',
 };

@@ -26,6 +26,7 @@ export default {
   'status.saved': 'Saved',
   'status.sending': 'Sending…',
   'status.offline': 'Offline — your changes will be sent when the network is back',
+  'status.degraded': 'Server in trouble — nothing is being saved right now; your changes will be sent when it is back',
   'status.connecting': 'Connecting…',
   'status.readonly': 'Read-only',
 

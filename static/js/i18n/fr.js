@@ -27,6 +27,7 @@ export default {
   'status.saved': 'Enregistré',
   'status.sending': 'Envoi…',
   'status.offline': 'Hors ligne — vos modifications seront envoyées au retour du réseau',
+  'status.degraded': 'Serveur en difficulté — rien n’est enregistré pour l’instant ; vos modifications seront envoyées dès son retour',
   'status.connecting': 'Connexion…',
   'status.readonly': 'Lecture seule',
 
