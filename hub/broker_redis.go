@@ -116,18 +116,20 @@ func unavailable(err error) error {
 
 // Create implements Broker.
 func (b *RedisBroker) Create(ctx context.Context, board, epoch string, state []byte) error {
-	return b.CreateAt(ctx, board, epoch, state, 0)
+	_, err := b.CreateAt(ctx, board, epoch, state, 0)
+	return err
 }
 
 // CreateAt creates a board whose state is at version v: after Redis lost a
 // board, the instance that still holds it puts it back under a new epoch.
-func (b *RedisBroker) CreateAt(ctx context.Context, board, epoch string, state []byte, v uint64) error {
-	err := scriptCreate.Run(ctx, b.rdb, []string{b.key(board, "meta"), b.key(board, "snap")},
-		epoch, state, v).Err()
+// created is false when the board exists (another instance was first).
+func (b *RedisBroker) CreateAt(ctx context.Context, board, epoch string, state []byte, v uint64) (created bool, err error) {
+	n, err := scriptCreate.Run(ctx, b.rdb, []string{b.key(board, "meta"), b.key(board, "snap")},
+		epoch, state, v).Int64()
 	if err != nil {
-		return unavailable(err)
+		return false, unavailable(err)
 	}
-	return nil
+	return n == 1, nil
 }
 
 // Load implements Broker.

@@ -440,6 +440,15 @@ func (r *Room) leave(c *Client) {
 	}
 	msg, _ := json.Marshal(presenceMsg{Type: "presence", Board: r.id, Client: f.client, Name: f.name, Gone: true})
 	r.broadcastPresence(c, msg)
+	r.publishPresence(msg)
+}
+
+// publishPresence hands a presence message to the other instances (none on
+// the embedded default). It never waits on the network: the broker queues.
+func (r *Room) publishPresence(msg []byte) {
+	if r.hub.shared {
+		r.hub.broker.PublishPresence(context.Background(), r.id, msg)
+	}
 }
 
 func (r *Room) presence(m presenceIn) {
@@ -457,6 +466,7 @@ func (r *Room) presence(m presenceIn) {
 	})
 	f.presence = msg
 	r.broadcastPresence(m.c, msg)
+	r.publishPresence(msg)
 }
 
 func (r *Room) broadcastPresence(from *Client, msg []byte) {
@@ -590,7 +600,7 @@ func (r *Room) commitWork(work []pending) bool {
 				return true
 			}
 		case errors.Is(err, ErrNoBoard):
-			return r.recreate(work)
+			return r.recreate(start, work)
 		default:
 			// Unknown outcome (Redis may have run the script before the
 			// connection broke) or a failed write: answer nothing yet.
@@ -707,25 +717,35 @@ func (r *Room) answerOrBroadcast(e board.Entry, data []byte, work []pending) {
 
 // recreate puts back a board that storage lost (Redis restarted without
 // persistence) from the room's state, under a new epoch; the batch is in
-// that state, so it is acknowledged, then every follower resyncs.
-func (r *Room) recreate(work []pending) bool {
+// that state, so it is acknowledged, then every follower resyncs. If another
+// instance put the board back first, the room takes that one instead.
+func (r *Room) recreate(start uint64, work []pending) bool {
 	rc, ok := r.hub.broker.(interface {
-		CreateAt(ctx context.Context, board, epoch string, state []byte, v uint64) error
+		CreateAt(ctx context.Context, board, epoch string, state []byte, v uint64) (bool, error)
 	})
 	if !ok {
 		r.log.Error("board vanished from storage")
 		return false
 	}
+	old := r.board.Epoch
 	r.board.Epoch = NewEpoch()
 	state, err := r.board.MarshalState()
 	if err != nil {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
-	err = rc.CreateAt(ctx, r.id, r.board.Epoch, state, r.board.V)
+	created, err := rc.CreateAt(ctx, r.id, r.board.Epoch, state, r.board.V)
 	cancel()
 	if err != nil {
-		r.degrade(r.board.V, nil, err)
+		r.board.Epoch = old
+		r.degrade(start, work, err)
+		return true
+	}
+	if !created {
+		r.board.Epoch = old // ours was never stored: reload theirs
+		if !r.reconcile(start, work) {
+			r.degrade(start, work, ErrUnavailable)
+		}
 		return true
 	}
 	r.log.Warn("board was lost by storage; put back under a new epoch", "v", r.board.V, "epoch", r.board.Epoch)
@@ -773,7 +793,7 @@ func (r *Room) recover() bool {
 	if errors.Is(err, ErrNoBoard) {
 		// Storage came back empty. The board in memory is the stalled
 		// batch's speculative state: put it back, batch included.
-		if !r.recreate(work) {
+		if !r.recreate(r.stallStart, work) {
 			return false
 		}
 	} else if !r.reconcile(r.stallStart, work) {

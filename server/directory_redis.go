@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -14,9 +15,60 @@ import (
 //	tablee:ws:ID        workshop JSON
 //	tablee:code:CODE    workshop id (claimed with SET NX: codes stay unique)
 //	tablee:boardws:ID   id of the workshop that owns the board
+//
+// Each instance also remembers the workshops it has served: if Redis comes
+// back empty (restarted without persistence), a workshop that an instance
+// still knows is written back, so its participants can reconnect and take
+// the boards that the rooms put back under a new epoch.
 type redisDirectory struct {
 	rdb    redis.UniversalClient
 	prefix string
+
+	mu     sync.Mutex
+	known  map[string]*Workshop // by id
+	byCode map[string]string    // code → id
+	byBrd  map[string]string    // board → id
+}
+
+// maxKnown bounds the memory of served workshops (a few hundred bytes each).
+const maxKnown = 20000
+
+func newRedisDirectory(rdb redis.UniversalClient, prefix string) *redisDirectory {
+	return &redisDirectory{rdb: rdb, prefix: prefix, known: map[string]*Workshop{},
+		byCode: map[string]string{}, byBrd: map[string]string{}}
+}
+
+func (d *redisDirectory) remember(w *Workshop) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.known) >= maxKnown {
+		d.known, d.byCode, d.byBrd = map[string]*Workshop{}, map[string]string{}, map[string]string{}
+	}
+	d.known[w.ID] = w
+	d.byCode[w.Code] = w.ID
+	for _, g := range w.Groups {
+		d.byBrd[g.Board] = w.ID
+	}
+}
+
+// recall finds a served workshop by an index when Redis has lost it.
+func (d *redisDirectory) recall(index map[string]string, key string) *Workshop {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.known[index[key]]
+}
+
+// restore writes a remembered workshop back into Redis.
+func (d *redisDirectory) restore(ctx context.Context, w *Workshop) {
+	data, err := json.Marshal(w)
+	if err != nil {
+		return
+	}
+	d.rdb.Set(ctx, d.prefix+":ws:"+w.ID, data, 0)
+	for _, g := range w.Groups {
+		d.rdb.Set(ctx, d.prefix+":boardws:"+g.Board, w.ID, 0)
+	}
+	d.rdb.SetNX(ctx, d.prefix+":code:"+w.Code, w.ID, 0)
 }
 
 var _ Directory = (*redisDirectory)(nil)
@@ -43,6 +95,7 @@ func (d *redisDirectory) Create(ctx context.Context, w *Workshop) error {
 	if !ok {
 		return errCodeTaken
 	}
+	d.remember(w)
 	return nil
 }
 
@@ -66,9 +119,24 @@ func (d *redisDirectory) byIndex(ctx context.Context, key string) (*Workshop, er
 }
 
 func (d *redisDirectory) ByCode(ctx context.Context, code string) (*Workshop, error) {
-	return d.byIndex(ctx, d.prefix+":code:"+code)
+	return d.lookup(ctx, d.prefix+":code:"+code, d.byCode, code)
 }
 
 func (d *redisDirectory) ByBoard(ctx context.Context, board string) (*Workshop, error) {
-	return d.byIndex(ctx, d.prefix+":boardws:"+board)
+	return d.lookup(ctx, d.prefix+":boardws:"+board, d.byBrd, board)
+}
+
+func (d *redisDirectory) lookup(ctx context.Context, key string, index map[string]string, k string) (*Workshop, error) {
+	w, err := d.byIndex(ctx, key)
+	if err == nil {
+		d.remember(w)
+		return w, nil
+	}
+	if errors.Is(err, errNoWorkshop) {
+		if w := d.recall(index, k); w != nil {
+			d.restore(ctx, w)
+			return w, nil
+		}
+	}
+	return nil, err
 }

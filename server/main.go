@@ -48,6 +48,9 @@ func newServer(cfg Config, log *slog.Logger) (*Server, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if cfg.RedisURL != "" {
+		// go-redis logs pool errors with the standard logger; route them
+		// into our structured log instead.
+		redis.SetLogger(redisLog{log})
 		rdb, err := openRedis(cfg.RedisURL)
 		if err != nil {
 			return nil, err
@@ -59,7 +62,7 @@ func newServer(cfg Config, log *slog.Logger) (*Server, error) {
 			return nil, err
 		}
 		s.broker = broker
-		s.dir = &redisDirectory{rdb: rdb, prefix: "tablee"}
+		s.dir = newRedisDirectory(rdb, "tablee")
 	} else {
 		if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 			return nil, fmt.Errorf("data folder: %w", err)
@@ -77,6 +80,14 @@ func newServer(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s.hub = hub.New(hub.Options{Broker: s.broker, Auth: s, Log: log, CheckOrigin: s.origin.check})
 	return s, nil
+}
+
+// redisLog passes go-redis's own messages (reconnects, dial failures) to
+// slog at debug level: the rooms log what matters to an operator.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.Debug("redis: " + fmt.Sprintf(format, v...))
 }
 
 // openRedis connects to one Redis (redis://host:port/db) or to a Redis
