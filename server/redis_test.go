@@ -429,3 +429,24 @@ func TestRedisDataLoss(t *testing.T) {
 	wg.Wait()
 	checkCounts(t, servers[0].URL, b, w.Code, typists, map[string]int{"a": 30, "b": 30, "ç": 20, "🌱": 20})
 }
+
+// TestRedisPresenceCrossesInstances: who is here shows across instances.
+func TestRedisPresenceCrossesInstances(t *testing.T) {
+	rs := redistest.Start(t)
+	servers := startInstances(t, rs, 2)
+	w := createWorkshop(t, servers[0].URL)
+	b := w.Groups[0].Board
+	a, c := dial(t, servers[0]), dial(t, servers[1])
+	a.hello(b, w.Code)
+	c.hello(b, w.Code)
+	time.Sleep(100 * time.Millisecond) // both rooms subscribed
+	a.send(map[string]any{"type": "presence", "board": b, "focus": "financement", "cursor": 2})
+	m := c.next("presence")
+	if m.Client != a.id || m.Focus != "financement" {
+		t.Fatalf("presence across instances: %s", m.raw)
+	}
+	a.send(map[string]any{"type": "bye", "board": b})
+	if m := c.next("presence"); !m.Gone || m.Client != a.id {
+		t.Fatalf("want gone across instances, got %s", m.raw)
+	}
+}
