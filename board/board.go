@@ -51,7 +51,7 @@ func SectionIndex(key string) int {
 // so that a group pasting a long state of play is not cut short.
 const (
 	MaxSectionLen = 50000 // UTF-16 units of one section text
-	MaxElements   = 1000  // live elements (actors and links)
+	MaxElements   = 1000  // live elements (actors, links, comments; assigns on the control board)
 	MaxIDs        = 10000 // ids ever created, tombstones included: they are never freed
 )
 
@@ -61,8 +61,8 @@ type Role int
 
 const (
 	RoleViewer      Role = iota // reads only
-	RoleParticipant             // writes, except facilitator-only props; not while locked
-	RoleFacilitator             // writes everything, even while locked
+	RoleParticipant             // writes, except facilitator-only props; only its comments while locked; nothing while closed or on the control board
+	RoleFacilitator             // writes everything, even while locked or closed
 )
 
 func (r Role) String() string {
@@ -90,14 +90,22 @@ func ParseRole(s string) (Role, bool) {
 	return RoleViewer, false
 }
 
-// Element is an actor or a link of the ecosystem map. Props are complete:
-// the defaults are filled at create. An *Element held by a Board is never
-// modified once committed (Apply puts a new one in its place), so a
-// Snapshot can share it with no copy and no lock.
+// Element is an actor or a link of the ecosystem map, a comment, or (on
+// the control board) an assign. Props are complete: the defaults are
+// filled at create. An *Element held by a Board is never modified once
+// committed (Apply puts a new one in its place), so a Snapshot can share
+// it with no copy and no lock.
 type Element struct {
-	Elem  string // ElemActor or ElemLink
+	Elem  string // ElemActor, ElemLink, ElemComment or ElemAssign
+	By    string // client id of the entry that created it ("" if none): a comment's owner
 	Props Props
 }
+
+// Board kinds.
+const (
+	BoardGroup   = ""        // a group's board: the fiche-projet and its map
+	BoardControl = "control" // a workshop's control board ("salle"): timer, focus, assigns
+)
 
 // ClientSeq is the last committed seq of a client and the version it got.
 type ClientSeq struct {
@@ -105,17 +113,18 @@ type ClientSeq struct {
 	V   uint64 `json:"v"`
 }
 
-// Board is the state of one group's board. It is not safe for concurrent
-// use; the hub serialises access.
+// Board is the state of one group's board, or of a workshop's control
+// board. It is not safe for concurrent use; the hub serialises access.
 type Board struct {
 	ID       string
 	Workshop string
-	Group    string
+	Group    string // "" on the control board
+	Kind     string // BoardGroup or BoardControl
 	V        uint64 // version of the last commit, 0 for a new board
 	Epoch    string
 
-	Texts    [NumSections]string // indexed as Sections
-	Meta     Props               // MetaProps only
+	Texts    [NumSections]string // indexed as Sections; always empty on the control board
+	Meta     Props               // MetaProps, or ControlMetaProps on the control board
 	Elements map[string]*Element // live elements by id
 	Deleted  map[string]string   // tombstones: id -> the elem it was
 	Clients  map[string]ClientSeq
@@ -138,6 +147,18 @@ func New(id, workshop, group, epoch string) *Board {
 	}
 }
 
+// NewControl returns an empty control board ("salle") of a workshop at
+// version 0: one per workshop, written by the facilitator only. It has the
+// seven sections (always empty), the timer and focus meta, and assigns.
+func NewControl(id, workshop, epoch string) *Board {
+	b := New(id, workshop, "", epoch)
+	b.Kind = BoardControl
+	return b
+}
+
+// IsControl reports whether b is a workshop's control board.
+func (b *Board) IsControl() bool { return b.Kind == BoardControl }
+
 // Text returns the text of the section key.
 func (b *Board) Text(key string) (string, bool) {
 	i := SectionIndex(key)
@@ -152,6 +173,10 @@ func (b *Board) TextLen(i int) int { return b.lens[i] }
 
 // Locked reports whether the facilitator has locked the board.
 func (b *Board) Locked() bool { return b.Meta.Has(PropLocked) && b.Meta.Locked }
+
+// Closed reports whether the facilitator has closed the workshop on this
+// board: participants can then change nothing.
+func (b *Board) Closed() bool { return b.Meta.Has(PropClosed) && b.Meta.Closed }
 
 // LastSeq returns the last committed seq of client and the version it was
 // committed as (zeros if none): a submit with that seq is a resend.
@@ -172,8 +197,10 @@ type Entry struct {
 // ApplyEntry applies a committed version: it must be the next version
 // (e.V == b.V+1) and, for a named client, a seq above the client's last,
 // so a resend can never be applied twice. On success it records the version
-// and the client's seq. Role checks apply as in Apply; replaying a log of
-// entries that were checked when committed, pass RoleFacilitator.
+// and the client's seq. Role checks apply as in ApplyAs, with e.Client as
+// the client (the creator of the elements it creates, the owner who may
+// change its comments); replaying a log of entries that were checked when
+// committed, pass RoleFacilitator.
 func (b *Board) ApplyEntry(e Entry, role Role) error {
 	if e.V != b.V+1 {
 		return Errorf(CodeBadVersion, "entry v%d does not follow v%d", e.V, b.V)
@@ -181,7 +208,7 @@ func (b *Board) ApplyEntry(e Entry, role Role) error {
 	if e.Client != "" && e.Seq <= b.Clients[e.Client].Seq {
 		return Errorf(CodeBadVersion, "seq %d of %q is already committed (last %d)", e.Seq, e.Client, b.Clients[e.Client].Seq)
 	}
-	if err := b.Apply(e.Changes, role); err != nil {
+	if err := b.ApplyAs(e.Changes, role, e.Client); err != nil {
 		return err
 	}
 	b.V = e.V
@@ -201,11 +228,21 @@ func (b *Board) ApplyEntry(e Entry, role Role) error {
 // The changes are checked and applied into a small overlay that is
 // committed only when all of them passed, so the cost is that of the
 // changes, not of the board.
+//
+// Apply writes as no client: the elements it creates have no By, and a
+// participant may change no comment. ApplyAs names the client.
 func (b *Board) Apply(changes []Change, role Role) error {
+	return b.ApplyAs(changes, role, "")
+}
+
+// ApplyAs is Apply for the changes of client: the elements they create
+// record it as By, and a participant may set or delete the comments whose
+// By is client (client != "").
+func (b *Board) ApplyAs(changes []Change, role Role, client string) error {
 	if err := b.authorize(changes, role); err != nil {
 		return err
 	}
-	o := overlay{b: b, live: len(b.Elements), ids: len(b.Elements) + len(b.Deleted)}
+	o := overlay{b: b, role: role, client: client, live: len(b.Elements), ids: len(b.Elements) + len(b.Deleted)}
 	for i := range changes {
 		if err := o.apply(&changes[i]); err != nil {
 			return atChange(i, err)
@@ -223,13 +260,62 @@ func (b *Board) authorize(changes []Change, role Role) *Error {
 	default:
 		return Errorf(CodeForbidden, "a %s may not write", role)
 	}
+	if b.Kind == BoardControl {
+		return Errorf(CodeForbidden, "only the facilitator writes on the control board")
+	}
 	for i := range changes {
-		if c := &changes[i]; c.Kind == KindMeta && c.Props.Has(PropLocked) {
-			return atChange(i, Errorf(CodeForbidden, "only the facilitator locks or unlocks a board"))
+		if c := &changes[i]; c.Kind == KindMeta {
+			if c.Props.Has(PropLocked) {
+				return atChange(i, Errorf(CodeForbidden, "only the facilitator locks or unlocks a board"))
+			}
+			if c.Props.Has(PropClosed) {
+				return atChange(i, Errorf(CodeForbidden, "only the facilitator closes or reopens the workshop"))
+			}
 		}
 	}
+	if b.Closed() {
+		return Errorf(CodeClosed, "the workshop is closed")
+	}
 	if b.Locked() {
+		return b.onlyComments(changes)
+	}
+	return nil
+}
+
+// onlyComments lets a participant's submit through a locked board if it
+// only creates comments, or sets or deletes comments (whose ownership
+// Apply checks): the room comments while a group presents. An empty submit
+// or any other change gets CodeLocked for the whole submit. It costs the
+// changes, not the board.
+func (b *Board) onlyComments(changes []Change) *Error {
+	const msg = "the facilitator has locked this board: only comments can still be written"
+	if len(changes) == 0 {
 		return Errorf(CodeLocked, "the facilitator has locked this board")
+	}
+	var created map[string]struct{} // comments created by this submit
+	for i := range changes {
+		c := &changes[i]
+		ok := false
+		switch c.Kind {
+		case KindCreate:
+			if ok = c.Elem == ElemComment; ok {
+				if created == nil {
+					created = make(map[string]struct{})
+				}
+				created[c.ID] = struct{}{}
+			}
+		case KindSet, KindDelete:
+			if e, live := b.Elements[c.ID]; live {
+				ok = e.Elem == ElemComment
+			} else if elem, dead := b.Deleted[c.ID]; dead {
+				ok = elem == ElemComment
+			} else {
+				_, ok = created[c.ID]
+			}
+		}
+		if !ok {
+			return atChange(i, Errorf(CodeLocked, msg))
+		}
 	}
 	return nil
 }
@@ -238,7 +324,9 @@ func (b *Board) authorize(changes []Change, role Role) *Error {
 // through it first, so changes of one submit see each other.
 type overlay struct {
 	b        *Board
-	textSet  uint8 // bit i: texts[i] and lens[i] are new
+	role     Role
+	client   string // who writes: By of created elements, owner of comments
+	textSet  uint8  // bit i: texts[i] and lens[i] are new
 	texts    [NumSections]string
 	lens     [NumSections]int
 	meta     Props
@@ -303,6 +391,9 @@ func (o *overlay) apply(c *Change) *Error {
 	}
 	switch c.Kind {
 	case KindText:
+		if o.b.Kind == BoardControl {
+			return Errorf(CodeBadSection, "the control board has no fiche")
+		}
 		i := SectionIndex(c.Section)
 		cur, n := o.text(i)
 		if c.need > n {
@@ -336,6 +427,9 @@ func (o *overlay) apply(c *Change) *Error {
 		if st == stGone {
 			return nil
 		}
+		if err := o.mayChange(c.ID, e, "change"); err != nil {
+			return err
+		}
 		if _, mine := o.elems[c.ID]; !mine {
 			cp := *e
 			e = &cp
@@ -343,12 +437,15 @@ func (o *overlay) apply(c *Change) *Error {
 		}
 		e.Props.Merge(c.Props)
 	case KindDelete:
-		st, elem, _ := o.lookup(c.ID)
+		st, elem, e := o.lookup(c.ID)
 		switch st {
 		case stAbsent:
 			return Errorf(CodeNoElement, "no element %q", c.ID)
 		case stGone:
 			return nil
+		}
+		if err := o.mayChange(c.ID, e, "delete"); err != nil {
+			return err
 		}
 		if elem == ElemActor {
 			o.killLinksOf(c.ID)
@@ -356,6 +453,9 @@ func (o *overlay) apply(c *Change) *Error {
 		o.kill(c.ID, elem)
 		o.live--
 	case KindMeta:
+		if err := c.Props.fitsMeta(o.b.Kind); err != nil {
+			return err
+		}
 		if !o.metaSet {
 			o.meta, o.metaSet = o.b.Meta, true
 		}
@@ -364,14 +464,43 @@ func (o *overlay) apply(c *Change) *Error {
 	return nil
 }
 
+// mayChange checks that the writer may set or delete the live element e:
+// a participant changes only its own comments (the facilitator any);
+// everything else is open to both.
+func (o *overlay) mayChange(id string, e *Element, what string) *Error {
+	if e.Elem != ElemComment || o.role == RoleFacilitator {
+		return nil
+	}
+	if o.client == "" || e.By != o.client {
+		return Errorf(CodeForbidden, "comment %q is someone else's: only its author or the facilitator may %s it", id, what)
+	}
+	return nil
+}
+
+// elemFits checks that an element of kind elem may be created on a board
+// of kind kind.
+func elemFits(kind, elem string) *Error {
+	if kind == BoardControl {
+		if elem != ElemAssign {
+			return Errorf(CodeBadElem, "the control board holds no %s (only assigns)", elem)
+		}
+	} else if elem == ElemAssign {
+		return Errorf(CodeBadElem, "an assign is only on the control board")
+	}
+	return nil
+}
+
 func (o *overlay) create(c *Change) *Error {
+	if err := elemFits(o.b.Kind, c.Elem); err != nil {
+		return err
+	}
 	if st, _, _ := o.lookup(c.ID); st != stAbsent {
 		return Errorf(CodeExists, "id %q exists or existed", c.ID)
 	}
 	if o.ids >= MaxIDs {
 		return Errorf(CodeTooMany, "a board holds at most %d element ids, deleted ones included", MaxIDs)
 	}
-	e := &Element{Elem: c.Elem, Props: c.Props}
+	e := &Element{Elem: c.Elem, By: o.client, Props: c.Props}
 	switch c.Elem {
 	case ElemActor:
 		if !e.Props.Has(PropKind) {
@@ -409,6 +538,11 @@ func (o *overlay) create(c *Change) *Error {
 		}
 		e.Props.Set |= PropKind
 		o.newLinks++
+	case ElemComment:
+		if !e.Props.Has(PropKind) {
+			e.Props.Kind = "commentaire"
+		}
+		e.Props.Set |= PropKind
 	}
 	if o.live >= MaxElements {
 		return Errorf(CodeTooMany, "a board holds at most %d elements", MaxElements)

@@ -8,20 +8,30 @@ import (
 )
 
 var (
-	bdFuzzOnce  sync.Once
-	bdFuzzState []byte
+	bdFuzzOnce         sync.Once
+	bdFuzzState        []byte // the test board with comments
+	bdFuzzControlState []byte // the test control board
 )
 
-// bdFuzzBase returns a fresh copy of the test board, loaded from its state
-// (cheaper than rebuilding it, and it exercises UnmarshalState).
-func bdFuzzBase(t testing.TB) *Board {
+func bdFuzzInit(t testing.TB) {
 	bdFuzzOnce.Do(func() {
-		state, err := bdTestBoard(t).MarshalState()
+		state, err := bdCommentBoard(t).MarshalState()
 		if err != nil {
 			panic(err)
 		}
 		bdFuzzState = state
+		if state, err = bdControlBoard(t).MarshalState(); err != nil {
+			panic(err)
+		}
+		bdFuzzControlState = state
 	})
+}
+
+// bdFuzzBase returns a fresh copy of the test board with comments, loaded
+// from its state (cheaper than rebuilding it, and it exercises
+// UnmarshalState).
+func bdFuzzBase(t testing.TB) *Board {
+	bdFuzzInit(t)
 	b, err := UnmarshalState(bdFuzzState)
 	if err != nil {
 		t.Fatal(err)
@@ -29,10 +39,22 @@ func bdFuzzBase(t testing.TB) *Board {
 	return b
 }
 
+// bdFuzzControl returns a fresh copy of the test control board.
+func bdFuzzControl(t testing.TB) *Board {
+	bdFuzzInit(t)
+	b, err := UnmarshalState(bdFuzzControlState)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // FuzzApply feeds arbitrary bytes as a submit's changes to a board with
-// content, under every role. It must never panic; a refused submit leaves
-// the board exactly as it was; an accepted one leaves a board that holds
-// its invariants and reloads to itself.
+// content and to a control board, under every role, as client alice. It
+// must never panic; a refused submit leaves the board exactly as it was;
+// an accepted one leaves a board that holds its invariants and reloads to
+// itself, whose new elements are alice's, and where a participant changed
+// nobody else's comment and nothing on the control board.
 func FuzzApply(f *testing.F) {
 	for _, seed := range []string{
 		`[]`,
@@ -61,6 +83,31 @@ func FuzzApply(f *testing.F) {
 		`[{"kind":"create","id":"a/","elem":"actor","props":{"name":"x"}}]`,
 		`[{"k\u0069nd":"delete","id":"a3","kind":"set"}]`,
 		"[{\"kind\":\"set\",\"id\":\"a1\",\"props\":{\"note\":\"\xff\"}}]",
+		// Comments (ca is alice's, cb bob's, cf the facilitator's, cd deleted).
+		`[{"kind":"create","id":"c9","elem":"comment","props":{"text":"Et la Région ?","author":"Alice","kind":"piste","section":"carte"}}]`,
+		`[{"kind":"create","id":"c9","elem":"comment","props":{"text":"x"}},{"kind":"set","id":"c9","props":{"text":"y","section":"enjeux"}},{"kind":"delete","id":"c9"}]`,
+		`[{"kind":"set","id":"ca","props":{"text":"y","kind":"commentaire","author":"","section":""}}]`,
+		`[{"kind":"set","id":"cb","props":{"text":"y"}}]`,
+		`[{"kind":"delete","id":"cf"}]`,
+		`[{"kind":"delete","id":"ca"},{"kind":"set","id":"cd","props":{"section":"carte"}}]`,
+		`[{"kind":"set","id":"ca","props":{"ring":"coeur"}}]`,
+		`[{"kind":"set","id":"a1","props":{"kind":"piste"}}]`,
+		`[{"kind":"create","id":"c9","elem":"comment","props":{"text":""}}]`,
+		`[{"kind":"create","id":"c9","elem":"comment","props":{"text":"x","section":"commentaires"}}]`,
+		`[{"kind":"create","id":"l9","elem":"link","props":{"from":"a1","to":"ca"}}]`,
+		// Locking and closing.
+		`[{"kind":"meta","props":{"locked":true}},{"kind":"create","id":"c9","elem":"comment","props":{"text":"x"}}]`,
+		`[{"kind":"meta","props":{"closed":true,"locked":false}},{"kind":"text","section":"enjeux","op":["x"]}]`,
+		`[{"kind":"meta","props":{"closed":1}}]`,
+		// The control board (as1 assigns alice to g1, as0 is deleted).
+		`[{"kind":"meta","props":{"timerLabel":"Restitution","timerDuration":600000,"timerRunning":true,"timerEndsAt":1760000600000,"timerRemaining":600000}}]`,
+		`[{"kind":"meta","props":{"focusBoard":"b1","focusSection":"commentaires","focusAt":1760000000000}},{"kind":"meta","props":{"focusBoard":"","focusSection":""}}]`,
+		`[{"kind":"meta","props":{"timerDuration":1e3,"timerEndsAt":1.5,"timerRemaining":-1}}]`,
+		`[{"kind":"meta","props":{"niveau":"faire_avec","done":true}}]`,
+		`[{"kind":"create","id":"as2","elem":"assign","props":{"client":"bob","group":"g2","name":"Bob"}},{"kind":"set","id":"as1","props":{"group":"g2","name":"Alice"}}]`,
+		`[{"kind":"set","id":"as1","props":{"client":"bob"}}]`,
+		`[{"kind":"delete","id":"as1"},{"kind":"create","id":"as0","elem":"assign","props":{"client":"bob","group":"g2"}}]`,
+		`[{"kind":"create","id":"a9","elem":"actor","props":{"name":"x"}},{"kind":"create","id":"as9","elem":"assign","props":{"client":"c","group":"g"}}]`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -82,31 +129,51 @@ func FuzzApply(f *testing.F) {
 			t.Fatalf("wire form not stable:\n%s\n%s", wire, again)
 		}
 
-		for _, role := range []Role{RoleViewer, RoleParticipant, RoleFacilitator} {
-			b := bdFuzzBase(t)
-			err := b.Apply(cs, role)
-			if err != nil {
-				var e *Error
-				if !errors.As(err, &e) || e.Code == "" || e.Message == "" {
-					t.Fatalf("%s: error %v is not a proper *Error", role, err)
+		for _, base := range []func(testing.TB) *Board{bdFuzzBase, bdFuzzControl} {
+			for _, role := range []Role{RoleViewer, RoleParticipant, RoleFacilitator} {
+				b, orig := base(t), base(t)
+				state, _ := orig.MarshalState()
+				err := b.ApplyAs(cs, role, "alice")
+				if err != nil {
+					var e *Error
+					if !errors.As(err, &e) || e.Code == "" || e.Message == "" {
+						t.Fatalf("%s: error %v is not a proper *Error", role, err)
+					}
+					after, _ := b.MarshalState()
+					if string(after) != string(state) {
+						t.Fatalf("%s: refused (%v) but changed the board", role, err)
+					}
+					if !reflect.DeepEqual(b, orig) {
+						t.Fatalf("%s: refused (%v) but changed the board's internals", role, err)
+					}
+					continue
 				}
-				after, _ := b.MarshalState()
-				if string(after) != string(bdFuzzState) {
-					t.Fatalf("%s: refused (%v) but changed the board", role, err)
+				if role == RoleViewer {
+					t.Fatal("a viewer wrote")
 				}
-				if !reflect.DeepEqual(b, bdFuzzBase(t)) {
-					t.Fatalf("%s: refused (%v) but changed the board's internals", role, err)
+				if role == RoleParticipant && b.IsControl() {
+					t.Fatal("a participant wrote on the control board")
 				}
-				continue
-			}
-			if role == RoleViewer {
-				t.Fatal("a viewer wrote")
-			}
-			if err := b.Validate(); err != nil {
-				t.Fatalf("%s: invariant broken: %v", role, err)
-			}
-			if c := bdClone(t, b); !reflect.DeepEqual(c, b) {
-				t.Fatalf("%s: board does not reload to itself", role)
+				if err := b.Validate(); err != nil {
+					t.Fatalf("%s: invariant broken: %v", role, err)
+				}
+				if c := bdClone(t, b); !reflect.DeepEqual(c, b) {
+					t.Fatalf("%s: board does not reload to itself", role)
+				}
+				for id, e := range b.Elements {
+					if old, ok := orig.Elements[id]; !ok && e.By != "alice" {
+						t.Fatalf("%s: new element %s by %q", role, id, e.By)
+					} else if ok && old.By != e.By {
+						t.Fatalf("%s: element %s changed hands", role, id)
+					}
+				}
+				if role == RoleParticipant {
+					for id, e := range orig.Elements {
+						if e.Elem == ElemComment && e.By != "alice" && !reflect.DeepEqual(b.Elements[id], e) {
+							t.Fatalf("alice changed %s's comment %s", e.By, id)
+						}
+					}
+				}
 			}
 		}
 

@@ -17,8 +17,10 @@ const (
 
 // Element kinds.
 const (
-	ElemActor = "actor"
-	ElemLink  = "link"
+	ElemActor   = "actor"   // ecosystem map (group board)
+	ElemLink    = "link"    // ecosystem map (group board)
+	ElemComment = "comment" // a comment or a piste d'amélioration (group board)
+	ElemAssign  = "assign"  // a participant placed in a group (control board)
 )
 
 // Limits of a submit.
@@ -212,11 +214,15 @@ func (c *Change) decode(raw []byte) *Error {
 			return badChange("elem: missing or not a string")
 		}
 		var ctx propCtx
-		switch e {
+		switch e { // the constants, so decoded changes share one string
 		case ElemActor:
 			c.Elem, ctx = ElemActor, ctxActor
 		case ElemLink:
 			c.Elem, ctx = ElemLink, ctxLink
+		case ElemComment:
+			c.Elem, ctx = ElemComment, ctxComment
+		case ElemAssign:
+			c.Elem, ctx = ElemAssign, ctxAssign
 		default:
 			return Errorf(CodeBadElem, "unknown elem %q", e)
 		}
@@ -256,6 +262,14 @@ func (p *Props) required(elem string) *Error {
 	case ElemLink:
 		if !p.Has(PropFrom | PropTo) {
 			return badProps("a link needs from and to")
+		}
+	case ElemComment:
+		if !p.Has(PropText) {
+			return badProps("a comment needs a text")
+		}
+	case ElemAssign:
+		if !p.Has(PropClient | PropGroup) {
+			return badProps("an assign needs client and group")
 		}
 	}
 	return nil
@@ -329,13 +343,8 @@ func (c *Change) check() *Error {
 		if !ValidID(c.ID) {
 			return badChange("id: not an id")
 		}
-		var ctx propCtx
-		switch c.Elem {
-		case ElemActor:
-			ctx = ctxActor
-		case ElemLink:
-			ctx = ctxLink
-		default:
+		ctx, ok := elemCtx(c.Elem)
+		if !ok {
 			return Errorf(CodeBadElem, "unknown elem %q", c.Elem)
 		}
 		if err := c.Props.check(ctx); err != nil {

@@ -538,6 +538,8 @@ func BenchmarkDecodeChanges(b *testing.B) {
 			{"kind":"set","id":"2d8f6c1e-4d7a-4c1b-9a53-2f1e8d6a7b92","props":{"x":300,"y":210.25}},
 			{"kind":"delete","id":"3e8f6c1e-4d7a-4c1b-9a53-2f1e8d6a7b93"},
 			{"kind":"meta","props":{"niveau":"faire_avec","done":false}}]`},
+		{"comment", `[{"kind":"create","id":"4f8f6c1e-4d7a-4c1b-9a53-2f1e8d6a7b94","elem":"comment","props":{"text":"Et si la Région finançait le poste d'animation ?","author":"Léa","kind":"piste","section":"financement"}}]`},
+		{"timer", `[{"kind":"meta","props":{"timerLabel":"Restitution","timerDuration":600000,"timerRunning":true,"timerEndsAt":1760000600000,"timerRemaining":600000}}]`},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			raw := []byte(bc.in)

@@ -33,6 +33,7 @@ const (
 	CodeTooMany    = "too_many"    // too many elements or changes
 	CodeForbidden  = "forbidden"   // the role may not do this
 	CodeLocked     = "locked"      // the board is locked by the facilitator
+	CodeClosed     = "closed"      // the facilitator has closed the workshop: participants change nothing
 	CodeBadVersion = "bad_version" // a version or seq that does not follow the board's
 	CodeBadState   = "bad_state"   // stored board state that does not hold together
 )

@@ -8,46 +8,85 @@ import (
 
 // Prop names one property of an element or of the board's meta. Props.Set
 // is a bit set of them.
-type Prop uint16
+type Prop uint32
 
 const (
-	PropName   Prop = 1 << iota // actor: text, 1..MaxNameLen units
-	PropKind                    // actor or link: one of ActorKinds / LinkKinds
-	PropRing                    // actor: one of Rings
-	PropX                       // actor: finite, |x| <= MaxCoord
-	PropY                       // actor: finite, |y| <= MaxCoord
-	PropNote                    // actor: text, <= MaxNoteLen units
-	PropFrom                    // link: actor id, create only
-	PropTo                      // link: actor id, create only
-	PropNiveau                  // link or meta: one of Niveaux
-	PropLabel                   // link: text, <= MaxLabelLen units
-	PropTitle                   // meta: text, <= MaxTitleLen units
-	PropDone                    // meta: bool
-	PropLocked                  // meta: bool, facilitator only
-	numProps   = iota
+	PropName           Prop = 1 << iota // actor: text, 1..MaxNameLen units; assign: 1..MaxDisplayNameLen
+	PropKind                            // actor, link or comment: one of ActorKinds / LinkKinds / CommentKinds
+	PropRing                            // actor: one of Rings
+	PropX                               // actor: finite, |x| <= MaxCoord
+	PropY                               // actor: finite, |y| <= MaxCoord
+	PropNote                            // actor: text, <= MaxNoteLen units
+	PropFrom                            // link: actor id, create only
+	PropTo                              // link: actor id, create only
+	PropNiveau                          // link or meta: one of Niveaux
+	PropLabel                           // link: text, <= MaxLabelLen units
+	PropTitle                           // meta: text, <= MaxTitleLen units
+	PropDone                            // meta (group board): bool
+	PropLocked                          // meta: bool, facilitator only
+	PropText                            // comment: text, 1..MaxCommentLen units
+	PropAuthor                          // comment: display name, <= MaxDisplayNameLen units
+	PropSection                         // comment: one of CommentSections
+	PropClient                          // assign: a client id (ValidID), create only
+	PropGroup                           // assign: a group id (ValidID)
+	PropClosed                          // meta: bool, facilitator only
+	PropTimerLabel                      // meta (control board): text, <= MaxTimerLabelLen units
+	PropTimerDuration                   // meta (control board): integer ms, 0..MaxTimerMS
+	PropTimerRunning                    // meta (control board): bool
+	PropTimerEndsAt                     // meta (control board): integer ms since the Unix epoch, 0..MaxEpochMS
+	PropTimerRemaining                  // meta (control board): integer ms, 0..MaxTimerMS
+	PropFocusBoard                      // meta (control board): a board id (ValidID) or ""
+	PropFocusSection                    // meta (control board): one of FocusSections
+	PropFocusAt                         // meta (control board): integer ms since the Unix epoch, 0..MaxEpochMS
+	numProps           = iota
 )
 
 // Bounds of prop values; text lengths count UTF-16 units as JavaScript does.
 const (
-	MaxNameLen  = 200
-	MaxNoteLen  = 2000
-	MaxLabelLen = 200
-	MaxTitleLen = 200
-	MaxCoord    = 100000
+	MaxNameLen        = 200
+	MaxNoteLen        = 2000
+	MaxLabelLen       = 200
+	MaxTitleLen       = 200
+	MaxCoord          = 100000
+	MaxCommentLen     = 1000            // a comment's text
+	MaxDisplayNameLen = 80              // a comment's author, an assign's name
+	MaxTimerLabelLen  = 80              // the phase timer's label
+	MaxTimerMS        = 86400000        // a timer's duration or remaining time: 24 h
+	MaxEpochMS        = 100000000000000 // 1e14 ms since the Unix epoch (year 5138); exact in a float64
 )
 
 // The props each place accepts.
 const (
-	ActorProps = PropName | PropKind | PropRing | PropX | PropY | PropNote
-	LinkProps  = PropFrom | PropTo | PropKind | PropNiveau | PropLabel
-	MetaProps  = PropNiveau | PropTitle | PropDone | PropLocked
-	// linkSettable: from and to are fixed at create time.
-	linkSettable = LinkProps &^ (PropFrom | PropTo)
+	ActorProps   = PropName | PropKind | PropRing | PropX | PropY | PropNote
+	LinkProps    = PropFrom | PropTo | PropKind | PropNiveau | PropLabel
+	CommentProps = PropText | PropAuthor | PropKind | PropSection
+	AssignProps  = PropClient | PropGroup | PropName
+	// MetaProps is the meta of a group's board.
+	MetaProps = PropNiveau | PropTitle | PropDone | PropLocked | PropClosed
+	// TimerProps and FocusProps are the control board's own meta.
+	TimerProps       = PropTimerLabel | PropTimerDuration | PropTimerRunning | PropTimerEndsAt | PropTimerRemaining
+	FocusProps       = PropFocusBoard | PropFocusSection | PropFocusAt
+	ControlMetaProps = PropTitle | PropLocked | PropClosed | TimerProps | FocusProps
+	// metaProps is what a meta change may carry before the board is known.
+	metaProps = MetaProps | ControlMetaProps
+	// linkSettable: from and to are fixed at create time; assignSettable:
+	// so is client.
+	linkSettable   = LinkProps &^ (PropFrom | PropTo)
+	assignSettable = AssignProps &^ PropClient
+	createOnly     = PropFrom | PropTo | PropClient
 	// setProps is what a set may carry before its element is known.
-	setProps = ActorProps | linkSettable
+	setProps = ActorProps | linkSettable | CommentProps | assignSettable
+	// intProps are integer-valued numbers, boolProps booleans.
+	intProps  = PropTimerDuration | PropTimerEndsAt | PropTimerRemaining | PropFocusAt
+	boolProps = PropDone | PropLocked | PropClosed | PropTimerRunning
 )
 
-var propNames = [numProps]string{"name", "kind", "ring", "x", "y", "note", "from", "to", "niveau", "label", "title", "done", "locked"}
+var propNames = [numProps]string{
+	"name", "kind", "ring", "x", "y", "note", "from", "to", "niveau", "label", "title", "done", "locked",
+	"text", "author", "section", "client", "group", "closed",
+	"timerLabel", "timerDuration", "timerRunning", "timerEndsAt", "timerRemaining",
+	"focusBoard", "focusSection", "focusAt",
+}
 
 // String returns the wire name of a single prop.
 func (p Prop) String() string {
@@ -56,8 +95,11 @@ func (p Prop) String() string {
 			return n
 		}
 	}
-	return "Prop(" + strconv.Itoa(int(p)) + ")"
+	return "Prop(" + strconv.FormatUint(uint64(p), 10) + ")"
 }
+
+// first returns the lowest prop of the set p (p != 0).
+func (p Prop) first() Prop { return p & -p }
 
 func propByName(name []byte) Prop {
 	switch string(name) {
@@ -87,16 +129,55 @@ func propByName(name []byte) Prop {
 		return PropDone
 	case "locked":
 		return PropLocked
+	case "text":
+		return PropText
+	case "author":
+		return PropAuthor
+	case "section":
+		return PropSection
+	case "client":
+		return PropClient
+	case "group":
+		return PropGroup
+	case "closed":
+		return PropClosed
+	case "timerLabel":
+		return PropTimerLabel
+	case "timerDuration":
+		return PropTimerDuration
+	case "timerRunning":
+		return PropTimerRunning
+	case "timerEndsAt":
+		return PropTimerEndsAt
+	case "timerRemaining":
+		return PropTimerRemaining
+	case "focusBoard":
+		return PropFocusBoard
+	case "focusSection":
+		return PropFocusSection
+	case "focusAt":
+		return PropFocusAt
 	}
 	return 0
 }
 
+// Where a comment or the facilitator's focus points, besides the sections.
+const (
+	SectionMap      = "carte"        // the ecosystem map
+	SectionComments = "commentaires" // the comments (focus only)
+)
+
 // Value lists, in the protocol's order.
 var (
-	ActorKinds = []string{"collectivite", "association", "entreprise", "financeur", "institution", "habitants", "reseau", "autre"}
-	Rings      = []string{"coeur", "proche", "territoire"}
-	LinkKinds  = []string{"partenariat", "financement", "moyens", "prestation", "tension", "autre"}
-	Niveaux    = []string{"faire_ensemble", "faire_avec", "faire_corps"}
+	ActorKinds   = []string{"collectivite", "association", "entreprise", "financeur", "institution", "habitants", "reseau", "autre"}
+	Rings        = []string{"coeur", "proche", "territoire"}
+	LinkKinds    = []string{"partenariat", "financement", "moyens", "prestation", "tension", "autre"}
+	Niveaux      = []string{"faire_ensemble", "faire_avec", "faire_corps"}
+	CommentKinds = []string{"commentaire", "piste"}
+	// CommentSections: what a comment is about; "" is the whole fiche.
+	CommentSections = []string{"", "etat_des_lieux", "enjeux", "niveau", "ecosysteme", "animation", "financement", "calendrier", SectionMap}
+	// FocusSections: where the facilitator asks everyone to look; "" is nowhere in particular.
+	FocusSections = []string{"", "etat_des_lieux", "enjeux", "niveau", "ecosysteme", "animation", "financement", "calendrier", SectionMap, SectionComments}
 )
 
 func inList(s string, list []string) bool {
@@ -125,6 +206,26 @@ type Props struct {
 	Title  string
 	Done   bool
 	Locked bool
+
+	// Comments.
+	Text    string
+	Author  string
+	Section string
+	// Assignments (control board).
+	Client string
+	Group  string
+	// Meta: the workshop is closed.
+	Closed bool
+	// Meta of the control board: the phase timer and the focus. Times are
+	// integer milliseconds.
+	TimerRunning   bool
+	TimerLabel     string
+	TimerDuration  int64
+	TimerEndsAt    int64
+	TimerRemaining int64
+	FocusBoard     string
+	FocusSection   string
+	FocusAt        int64
 }
 
 // Has reports whether every prop in q is present.
@@ -173,6 +274,48 @@ func (p *Props) Merge(q Props) {
 	if s&PropLocked != 0 {
 		p.Locked = q.Locked
 	}
+	if s&PropText != 0 {
+		p.Text = q.Text
+	}
+	if s&PropAuthor != 0 {
+		p.Author = q.Author
+	}
+	if s&PropSection != 0 {
+		p.Section = q.Section
+	}
+	if s&PropClient != 0 {
+		p.Client = q.Client
+	}
+	if s&PropGroup != 0 {
+		p.Group = q.Group
+	}
+	if s&PropClosed != 0 {
+		p.Closed = q.Closed
+	}
+	if s&PropTimerLabel != 0 {
+		p.TimerLabel = q.TimerLabel
+	}
+	if s&PropTimerDuration != 0 {
+		p.TimerDuration = q.TimerDuration
+	}
+	if s&PropTimerRunning != 0 {
+		p.TimerRunning = q.TimerRunning
+	}
+	if s&PropTimerEndsAt != 0 {
+		p.TimerEndsAt = q.TimerEndsAt
+	}
+	if s&PropTimerRemaining != 0 {
+		p.TimerRemaining = q.TimerRemaining
+	}
+	if s&PropFocusBoard != 0 {
+		p.FocusBoard = q.FocusBoard
+	}
+	if s&PropFocusSection != 0 {
+		p.FocusSection = q.FocusSection
+	}
+	if s&PropFocusAt != 0 {
+		p.FocusAt = q.FocusAt
+	}
 	p.Set |= s
 }
 
@@ -180,10 +323,12 @@ func (p *Props) Merge(q Props) {
 type propCtx int
 
 const (
-	ctxActor propCtx = iota // create of an actor, or an actor's full props
-	ctxLink                 // create of a link, or a link's full props
-	ctxSet                  // set, element not known yet
-	ctxMeta                 // meta change or the board's meta
+	ctxActor   propCtx = iota // create of an actor, or an actor's full props
+	ctxLink                   // create of a link, or a link's full props
+	ctxSet                    // set, element not known yet
+	ctxMeta                   // meta change or the board's meta, board kind not known yet
+	ctxComment                // create of a comment, or a comment's full props
+	ctxAssign                 // create of an assign, or an assign's full props
 )
 
 func (c propCtx) allowed() Prop {
@@ -194,8 +339,12 @@ func (c propCtx) allowed() Prop {
 		return LinkProps
 	case ctxSet:
 		return setProps
+	case ctxComment:
+		return CommentProps
+	case ctxAssign:
+		return AssignProps
 	}
-	return MetaProps
+	return metaProps
 }
 
 func (c propCtx) what() string {
@@ -206,32 +355,59 @@ func (c propCtx) what() string {
 		return "a link"
 	case ctxSet:
 		return "a set"
+	case ctxComment:
+		return "a comment"
+	case ctxAssign:
+		return "an assign"
 	}
 	return "meta"
 }
 
+// elemCtx returns the props context of an element kind.
+func elemCtx(elem string) (propCtx, bool) {
+	switch elem {
+	case ElemActor:
+		return ctxActor, true
+	case ElemLink:
+		return ctxLink, true
+	case ElemComment:
+		return ctxComment, true
+	case ElemAssign:
+		return ctxAssign, true
+	}
+	return 0, false
+}
+
 func badProps(format string, args ...any) *Error { return Errorf(CodeBadProps, format, args...) }
+
+// notAllowed is the error for prop q, which ctx does not take.
+func notAllowed(q Prop, ctx propCtx) *Error {
+	if q&createOnly != 0 && ctx == ctxSet {
+		return badProps("prop %q is set only on create", q)
+	}
+	return badProps("prop %q is not one of %s", q, ctx.what())
+}
 
 // check validates the values of the present props for ctx. It does not
 // require any prop (create's required props are checked by the caller).
 func (p *Props) check(ctx propCtx) *Error {
 	if extra := p.Set &^ ctx.allowed(); extra != 0 {
-		for i := 0; i < numProps; i++ {
-			if extra&(1<<i) != 0 {
-				if q := Prop(1 << i); q == PropFrom || q == PropTo {
-					return badProps("prop %q is set only on create", q)
-				}
-				return badProps("prop %q is not one of %s", Prop(1<<i), ctx.what())
-			}
+		q := extra.first()
+		if q >= 1<<numProps {
+			return badProps("unknown prop")
 		}
-		return badProps("unknown prop")
+		return notAllowed(q, ctx)
 	}
 	s := p.Set
 	if s&PropName != 0 {
 		if p.Name == "" {
 			return badProps("name: must not be empty")
 		}
-		if err := checkText("name", p.Name, MaxNameLen); err != nil {
+		max := MaxNameLen
+		if ctx == ctxAssign {
+			max = MaxDisplayNameLen
+		}
+		if err := checkText("name", p.Name, max); err != nil {
 			return err
 		}
 	}
@@ -242,8 +418,10 @@ func (p *Props) check(ctx propCtx) *Error {
 			ok = inList(p.Kind, ActorKinds)
 		case ctxLink:
 			ok = inList(p.Kind, LinkKinds)
+		case ctxComment:
+			ok = inList(p.Kind, CommentKinds)
 		default:
-			ok = inList(p.Kind, ActorKinds) || inList(p.Kind, LinkKinds)
+			ok = inList(p.Kind, ActorKinds) || inList(p.Kind, LinkKinds) || inList(p.Kind, CommentKinds)
 		}
 		if !ok {
 			return badProps("kind: %q is not a kind of %s", p.Kind, ctx.what())
@@ -282,22 +460,105 @@ func (p *Props) check(ctx propCtx) *Error {
 			return err
 		}
 	}
+	if s&^(ActorProps|LinkProps|MetaProps) == 0 {
+		return nil // the common case: none of the props below
+	}
+	if s&PropText != 0 {
+		if p.Text == "" {
+			return badProps("text: must not be empty")
+		}
+		if err := checkText("text", p.Text, MaxCommentLen); err != nil {
+			return err
+		}
+	}
+	if s&PropAuthor != 0 {
+		if err := checkText("author", p.Author, MaxDisplayNameLen); err != nil {
+			return err
+		}
+	}
+	if s&PropSection != 0 && !inList(p.Section, CommentSections) {
+		return badProps("section: %q is not a section key, %q or \"\"", p.Section, SectionMap)
+	}
+	if s&PropClient != 0 && !ValidID(p.Client) {
+		return badProps("client: not a client id (1 to %d of A-Z a-z 0-9 _ -)", MaxIDLen)
+	}
+	if s&PropGroup != 0 && !ValidID(p.Group) {
+		return badProps("group: not a group id (1 to %d of A-Z a-z 0-9 _ -)", MaxIDLen)
+	}
+	if s&PropTimerLabel != 0 {
+		if err := checkText("timerLabel", p.TimerLabel, MaxTimerLabelLen); err != nil {
+			return err
+		}
+	}
+	if s&PropTimerDuration != 0 && !intOK(p.TimerDuration, MaxTimerMS) {
+		return badInt(PropTimerDuration)
+	}
+	if s&PropTimerEndsAt != 0 && !intOK(p.TimerEndsAt, MaxEpochMS) {
+		return badInt(PropTimerEndsAt)
+	}
+	if s&PropTimerRemaining != 0 && !intOK(p.TimerRemaining, MaxTimerMS) {
+		return badInt(PropTimerRemaining)
+	}
+	if s&PropFocusBoard != 0 && p.FocusBoard != "" && !ValidID(p.FocusBoard) {
+		return badProps("focusBoard: not a board id, nor \"\"")
+	}
+	if s&PropFocusSection != 0 && !inList(p.FocusSection, FocusSections) {
+		return badProps("focusSection: %q is not a section key, %q, %q or \"\"", p.FocusSection, SectionMap, SectionComments)
+	}
+	if s&PropFocusAt != 0 && !intOK(p.FocusAt, MaxEpochMS) {
+		return badInt(PropFocusAt)
+	}
 	return nil
+}
+
+// intMax is the bound of an integer prop.
+func intMax(q Prop) int64 {
+	if q == PropTimerDuration || q == PropTimerRemaining {
+		return MaxTimerMS
+	}
+	return MaxEpochMS
+}
+
+func intOK(v, max int64) bool { return v >= 0 && v <= max }
+
+func badInt(q Prop) *Error {
+	return badProps("%s: must be a whole number of milliseconds from 0 to %d", q, intMax(q))
 }
 
 // fits checks that props of a set (already checked with ctxSet) suit an
 // element of kind elem: no ring on a link, no link kind on an actor.
 func (p *Props) fits(elem string) *Error {
 	switch elem {
-	case ElemActor:
-		return p.check(ctxActor)
 	case ElemLink:
 		if p.Set&(PropFrom|PropTo) != 0 {
 			return badProps("from and to are set only on create")
 		}
-		return p.check(ctxLink)
+	case ElemAssign:
+		if p.Set&PropClient != 0 {
+			return badProps("client is set only on create")
+		}
 	}
-	return Errorf(CodeBadElem, "unknown elem %q", elem)
+	ctx, ok := elemCtx(elem)
+	if !ok {
+		return Errorf(CodeBadElem, "unknown elem %q", elem)
+	}
+	return p.check(ctx)
+}
+
+// fitsMeta checks that meta props (already checked with ctxMeta) suit a
+// board of kind kind: the timer and the focus only on the control board,
+// niveau and done only on a group's board.
+func (p *Props) fitsMeta(kind string) *Error {
+	if kind == BoardControl {
+		if extra := p.Set &^ ControlMetaProps; extra != 0 {
+			return badProps("meta %q is not on the control board (it has no fiche)", extra.first())
+		}
+		return nil
+	}
+	if extra := p.Set &^ MetaProps; extra != 0 {
+		return badProps("meta %q: only on the control board", extra.first())
+	}
+	return nil
 }
 
 func coordOK(f float64) bool {
@@ -327,16 +588,13 @@ func parseProps(raw []byte, ctx propCtx) (Props, *Error) {
 			return badProps("unknown prop %q", s)
 		}
 		if q&ctx.allowed() == 0 {
-			if q == PropFrom || q == PropTo {
-				return badProps("prop %q is set only on create", q)
-			}
-			return badProps("prop %q is not one of %s", q, ctx.what())
+			return notAllowed(q, ctx)
 		}
 		if val[0] == 'n' {
 			return badProps("%s: null is not a value", q)
 		}
-		switch q {
-		case PropX, PropY:
+		switch {
+		case q == PropX || q == PropY:
 			if val[0] != '-' && (val[0] < '0' || val[0] > '9') {
 				return badProps("%s: not a number", q)
 			}
@@ -349,7 +607,29 @@ func parseProps(raw []byte, ctx propCtx) (Props, *Error) {
 			} else {
 				p.Y = f
 			}
-		case PropDone, PropLocked:
+		case q&intProps != 0:
+			if val[0] != '-' && (val[0] < '0' || val[0] > '9') {
+				return badProps("%s: not a number", q)
+			}
+			// Read as JavaScript does (1e3 and 1000.0 are 1000), then
+			// kept as an integer: it is written back without fraction
+			// or exponent.
+			f, err := strconv.ParseFloat(string(val), 64)
+			if err != nil || f != math.Trunc(f) || f < 0 || f > float64(intMax(q)) {
+				return badInt(q)
+			}
+			v := int64(f)
+			switch q {
+			case PropTimerDuration:
+				p.TimerDuration = v
+			case PropTimerEndsAt:
+				p.TimerEndsAt = v
+			case PropTimerRemaining:
+				p.TimerRemaining = v
+			case PropFocusAt:
+				p.FocusAt = v
+			}
+		case q&boolProps != 0:
 			var v bool
 			switch val[0] {
 			case 't':
@@ -358,10 +638,15 @@ func parseProps(raw []byte, ctx propCtx) (Props, *Error) {
 			default:
 				return badProps("%s: not a boolean", q)
 			}
-			if q == PropDone {
+			switch q {
+			case PropDone:
 				p.Done = v
-			} else {
+			case PropLocked:
 				p.Locked = v
+			case PropClosed:
+				p.Closed = v
+			case PropTimerRunning:
+				p.TimerRunning = v
 			}
 		default:
 			if val[0] != '"' {
@@ -390,6 +675,22 @@ func parseProps(raw []byte, ctx propCtx) (Props, *Error) {
 				p.Label = s
 			case PropTitle:
 				p.Title = s
+			case PropText:
+				p.Text = s
+			case PropAuthor:
+				p.Author = s
+			case PropSection:
+				p.Section = s
+			case PropClient:
+				p.Client = s
+			case PropGroup:
+				p.Group = s
+			case PropTimerLabel:
+				p.TimerLabel = s
+			case PropFocusBoard:
+				p.FocusBoard = s
+			case PropFocusSection:
+				p.FocusSection = s
 			}
 		}
 		p.Set |= q
@@ -407,7 +708,9 @@ func parseProps(raw []byte, ctx propCtx) (Props, *Error) {
 	return p, nil
 }
 
-// appendProps writes the present props as a JSON object, in a fixed order.
+// appendProps writes the present props as a JSON object, in a fixed order:
+// the map's props first (as they always were), then those of comments,
+// assigns, and the board's meta.
 func appendProps(buf []byte, p *Props) []byte {
 	buf = append(buf, '{')
 	first := true
@@ -473,6 +776,68 @@ func appendProps(buf []byte, p *Props) []byte {
 	if s&PropLocked != 0 {
 		key("locked")
 		buf = strconv.AppendBool(buf, p.Locked)
+	}
+	if s&^(ActorProps|LinkProps|MetaProps&^PropClosed) == 0 {
+		return append(buf, '}')
+	}
+	// Comments.
+	if s&PropText != 0 {
+		key("text")
+		buf = appendStr(buf, p.Text)
+	}
+	if s&PropAuthor != 0 {
+		key("author")
+		buf = appendStr(buf, p.Author)
+	}
+	if s&PropSection != 0 {
+		key("section")
+		buf = appendStr(buf, p.Section)
+	}
+	// Assigns.
+	if s&PropClient != 0 {
+		key("client")
+		buf = appendStr(buf, p.Client)
+	}
+	if s&PropGroup != 0 {
+		key("group")
+		buf = appendStr(buf, p.Group)
+	}
+	// Meta.
+	if s&PropClosed != 0 {
+		key("closed")
+		buf = strconv.AppendBool(buf, p.Closed)
+	}
+	if s&PropTimerLabel != 0 {
+		key("timerLabel")
+		buf = appendStr(buf, p.TimerLabel)
+	}
+	if s&PropTimerDuration != 0 {
+		key("timerDuration")
+		buf = strconv.AppendInt(buf, p.TimerDuration, 10)
+	}
+	if s&PropTimerRunning != 0 {
+		key("timerRunning")
+		buf = strconv.AppendBool(buf, p.TimerRunning)
+	}
+	if s&PropTimerEndsAt != 0 {
+		key("timerEndsAt")
+		buf = strconv.AppendInt(buf, p.TimerEndsAt, 10)
+	}
+	if s&PropTimerRemaining != 0 {
+		key("timerRemaining")
+		buf = strconv.AppendInt(buf, p.TimerRemaining, 10)
+	}
+	if s&PropFocusBoard != 0 {
+		key("focusBoard")
+		buf = appendStr(buf, p.FocusBoard)
+	}
+	if s&PropFocusSection != 0 {
+		key("focusSection")
+		buf = appendStr(buf, p.FocusSection)
+	}
+	if s&PropFocusAt != 0 {
+		key("focusAt")
+		buf = strconv.AppendInt(buf, p.FocusAt, 10)
 	}
 	return append(buf, '}')
 }

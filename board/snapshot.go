@@ -15,6 +15,7 @@ type Snapshot struct {
 	Board    string
 	Workshop string
 	Group    string
+	Kind     string // BoardGroup or BoardControl
 	V        uint64
 	Epoch    string
 	Texts    [NumSections]string // indexed as Sections
@@ -31,7 +32,7 @@ type SnapshotElement struct {
 // Snapshot returns the board's current snapshot.
 func (b *Board) Snapshot() Snapshot {
 	s := Snapshot{
-		Board: b.ID, Workshop: b.Workshop, Group: b.Group,
+		Board: b.ID, Workshop: b.Workshop, Group: b.Group, Kind: b.Kind,
 		V: b.V, Epoch: b.Epoch, Texts: b.Texts, Meta: b.Meta,
 		Elements: make([]SnapshotElement, 0, len(b.Elements)),
 	}
@@ -45,7 +46,9 @@ func (b *Board) Snapshot() Snapshot {
 
 // MarshalJSON writes the snapshot in the protocol's shape:
 // {"board","workshop","group","v","epoch","sections":{"<key>":{"text"}},
-// "meta":{…},"elements":{"<id>":{"elem","props"}}}.
+// "meta":{…},"elements":{"<id>":{"elem","props"}}}, plus "kind":"control"
+// after "group" on the control board and "by" (the creator's client id)
+// between "elem" and "props" when known.
 func (s Snapshot) MarshalJSON() ([]byte, error) {
 	return s.AppendJSON(make([]byte, 0, s.sizeHint())), nil
 }
@@ -73,6 +76,10 @@ func (s *Snapshot) appendOpen(buf []byte) []byte {
 	buf = appendStr(buf, s.Workshop)
 	buf = append(buf, `,"group":`...)
 	buf = appendStr(buf, s.Group)
+	if s.Kind != "" {
+		buf = append(buf, `,"kind":`...)
+		buf = appendStr(buf, s.Kind)
+	}
 	buf = append(buf, `,"v":`...)
 	buf = strconv.AppendUint(buf, s.V, 10)
 	buf = append(buf, `,"epoch":`...)
@@ -97,6 +104,10 @@ func (s *Snapshot) appendOpen(buf []byte) []byte {
 		buf = appendStr(buf, e.ID)
 		buf = append(buf, `:{"elem":`...)
 		buf = appendStr(buf, e.Elem)
+		if e.By != "" {
+			buf = append(buf, `,"by":`...)
+			buf = appendStr(buf, e.By)
+		}
 		buf = append(buf, `,"props":`...)
 		buf = appendProps(buf, &e.Props)
 		buf = append(buf, '}')
@@ -154,6 +165,7 @@ type stateJSON struct {
 	Board    string `json:"board"`
 	Workshop string `json:"workshop"`
 	Group    string `json:"group"`
+	Kind     string `json:"kind"`
 	V        uint64 `json:"v"`
 	Epoch    string `json:"epoch"`
 	Sections map[string]struct {
@@ -162,6 +174,7 @@ type stateJSON struct {
 	Meta     json.RawMessage `json:"meta"`
 	Elements map[string]struct {
 		Elem  string          `json:"elem"`
+		By    string          `json:"by"`
 		Props json.RawMessage `json:"props"`
 	} `json:"elements"`
 	Deleted map[string]string    `json:"deleted"`
@@ -180,7 +193,11 @@ func UnmarshalState(data []byte) (*Board, error) {
 	if s.Format > stateFormat {
 		return nil, Errorf(CodeBadState, "state format %d is newer than %d", s.Format, stateFormat)
 	}
+	if s.Kind != BoardGroup && s.Kind != BoardControl {
+		return nil, Errorf(CodeBadState, "unknown board kind %q", s.Kind)
+	}
 	b := New(s.Board, s.Workshop, s.Group, s.Epoch)
+	b.Kind = s.Kind
 	b.V = s.V
 	for key, sec := range s.Sections {
 		i := SectionIndex(key)
@@ -198,20 +215,15 @@ func UnmarshalState(data []byte) (*Board, error) {
 		b.Meta = p
 	}
 	for id, e := range s.Elements {
-		var ctx propCtx
-		switch e.Elem {
-		case ElemActor:
-			ctx = ctxActor
-		case ElemLink:
-			ctx = ctxLink
-		default:
+		ctx, ok := elemCtx(e.Elem)
+		if !ok {
 			return nil, Errorf(CodeBadState, "element %q: unknown elem %q", id, e.Elem)
 		}
 		p, err := parseProps(trimJSONSpace(e.Props), ctx)
 		if err != nil {
 			return nil, Errorf(CodeBadState, "element %q: %s", id, err.Message)
 		}
-		b.Elements[id] = &Element{Elem: e.Elem, Props: p}
+		b.Elements[id] = &Element{Elem: e.Elem, By: e.By, Props: p}
 	}
 	for id, elem := range s.Deleted {
 		b.Deleted[id] = elem
@@ -230,13 +242,20 @@ func UnmarshalState(data []byte) (*Board, error) {
 	return b, nil
 }
 
-// Validate checks the board's invariants: texts valid and within limits,
-// props complete and valid for their elements, every live link joining two
-// different live actors, limits kept, tombstones and live ids disjoint.
+// Validate checks the board's invariants: texts valid and within limits
+// (and empty on the control board), props complete and valid for their
+// elements and the board's kind, every live link joining two different
+// live actors, limits kept, tombstones and live ids disjoint.
 // Apply keeps them; Validate is for loaded state and for tests.
 func (b *Board) Validate() error {
 	bad := func(format string, args ...any) error { return Errorf(CodeBadState, format, args...) }
+	if b.Kind != BoardGroup && b.Kind != BoardControl {
+		return bad("unknown board kind %q", b.Kind)
+	}
 	for i, t := range b.Texts {
+		if b.Kind == BoardControl && t != "" {
+			return bad("section %s: the control board has no fiche", Sections[i].Key)
+		}
 		if !utf8.ValidString(t) {
 			return bad("section %s: not valid UTF-8", Sections[i].Key)
 		}
@@ -249,6 +268,9 @@ func (b *Board) Validate() error {
 		}
 	}
 	if err := b.Meta.check(ctxMeta); err != nil {
+		return bad("meta: %s", err.Message)
+	}
+	if err := b.Meta.fitsMeta(b.Kind); err != nil {
 		return bad("meta: %s", err.Message)
 	}
 	if len(b.Elements) > MaxElements {
@@ -264,6 +286,12 @@ func (b *Board) Validate() error {
 		}
 		if _, ok := b.Deleted[id]; ok {
 			return bad("element %q is both live and deleted", id)
+		}
+		if err := elemFits(b.Kind, e.Elem); err != nil {
+			return bad("element %q: %s", id, err.Message)
+		}
+		if !utf8.ValidString(e.By) {
+			return bad("element %q: by is not valid UTF-8", id)
 		}
 		switch e.Elem {
 		case ElemActor:
@@ -293,6 +321,20 @@ func (b *Board) Validate() error {
 					return bad("link %q: missing from the index of %q", id, end)
 				}
 			}
+		case ElemComment:
+			if err := e.Props.check(ctxComment); err != nil {
+				return bad("comment %q: %s", id, err.Message)
+			}
+			if !e.Props.Has(PropText | PropKind) {
+				return bad("comment %q: text or kind missing", id)
+			}
+		case ElemAssign:
+			if err := e.Props.check(ctxAssign); err != nil {
+				return bad("assign %q: %s", id, err.Message)
+			}
+			if !e.Props.Has(PropClient | PropGroup) {
+				return bad("assign %q: client or group missing", id)
+			}
 		default:
 			return bad("element %q: unknown elem %q", id, e.Elem)
 		}
@@ -308,7 +350,7 @@ func (b *Board) Validate() error {
 		return bad("link index holds %d ends for %d links", indexed, nlinks)
 	}
 	for id, elem := range b.Deleted {
-		if !ValidID(id) || (elem != ElemActor && elem != ElemLink) {
+		if _, known := elemCtx(elem); !ValidID(id) || !known || elemFits(b.Kind, elem) != nil {
 			return bad("tombstone %q: %q", id, elem)
 		}
 	}

@@ -312,7 +312,9 @@ func (c *Client) hello(m *inMsg) {
 		c.trySend(encodeError(m.Board, CodeBadMessage, `"as" can only be "viewer"`))
 		return
 	}
-	if _, err := uuid.Parse(m.Client); err != nil {
+	// The 36-character form only: ids travel in ops and element props,
+	// where the other forms uuid.Parse takes ({…}, urn:uuid:…) are not ids.
+	if _, err := uuid.Parse(m.Client); err != nil || len(m.Client) != 36 {
 		c.trySend(encodeError(m.Board, CodeBadMessage, `"client" must be a uuid`))
 		return
 	}
@@ -483,7 +485,7 @@ func (c *Client) bye(m *inMsg) {
 
 func (c *Client) ping(m *inMsg) {
 	if m.Board == "" {
-		c.trySend(encodePong("", 0, false))
+		c.trySend(encodePong("", 0, false, time.Now().UnixMilli()))
 		return
 	}
 	r := c.follows[m.Board]

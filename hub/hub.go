@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -169,6 +171,17 @@ func (h *Hub) CreateBoard(ctx context.Context, id, workshop, group string) error
 	return h.broker.Create(ctx, id, b.Epoch, state)
 }
 
+// CreateControlBoard stores a workshop's new control board (timer, "look
+// here", placements), written by the facilitator only.
+func (h *Hub) CreateControlBoard(ctx context.Context, id, workshop string) error {
+	b := board.NewControl(id, workshop, NewEpoch())
+	state, err := b.MarshalState()
+	if err != nil {
+		return err
+	}
+	return h.broker.Create(ctx, id, b.Epoch, state)
+}
+
 // DeleteBoard removes a board's data. Followers keep what they have until
 // they reconnect; the room, if loaded, is dropped.
 func (h *Hub) DeleteBoard(ctx context.Context, id string) error {
@@ -203,6 +216,61 @@ func (h *Hub) Snapshot(ctx context.Context, id string) (board.Snapshot, error) {
 		}
 	}
 	return b.Snapshot(), nil
+}
+
+// ServerClient is the client id under which the server writes itself
+// (closing a workshop locks its boards, say); it shows in the ops.
+const ServerClient = "00000000-0000-4000-8000-000000007ab1"
+
+// Submit commits changes to a board as the facilitator, from the server
+// itself, on the board's current version. It returns once they are durable
+// and broadcast, or with the reject's *board.Error.
+func (h *Hub) Submit(ctx context.Context, boardID string, changes []board.Change) error {
+	// A connection-less client: the room answers into its queue.
+	c := &Client{hub: h, send: make(chan outMsg, 4), kicked: make(chan struct{}), done: make(chan struct{})}
+	as := &follower{client: ServerClient, name: "Tablée", role: board.RoleFacilitator}
+	for try := 0; try < 2; try++ {
+		r := h.acquire(boardID)
+		ok := r.send(submitMsg{c: c, changes: changes, as: as})
+		if !ok {
+			h.release(r)
+			continue
+		}
+		var m outMsg
+		select {
+		case m = <-c.send:
+		case <-r.dead:
+			h.release(r)
+			continue
+		case <-ctx.Done():
+			h.release(r)
+			return ctx.Err()
+		}
+		h.release(r)
+		var reply struct {
+			Type, Code, Message string
+		}
+		json.Unmarshal(m.data, &reply)
+		switch reply.Type {
+		case "ack":
+			return nil
+		case "reject", "error":
+			return &board.Error{Code: reply.Code, Message: reply.Message}
+		}
+		return fmt.Errorf("hub: unexpected answer %q", reply.Type)
+	}
+	return &board.Error{Code: CodeUnavailable, Message: "the board cannot be served now; retry"}
+}
+
+// Evict disconnects every follower of a board on this instance with code
+// (CloseDeleted when its workshop was deleted).
+func (h *Hub) Evict(boardID string, code int, reason string) {
+	h.mu.Lock()
+	r := h.rooms[boardID]
+	h.mu.Unlock()
+	if r != nil {
+		r.send(evictMsg{code: code, reason: reason})
+	}
 }
 
 // Shutdown closes every connection (clients reconnect elsewhere or later),

@@ -29,6 +29,7 @@ const (
 	CloseSlow     = 4008 // the client could not keep up; reconnect with since
 	CloseFailed   = 4011 // the board's room failed (storage); reconnect with since
 	CloseTooMany  = 4029 // too many failed keys on this connection
+	CloseDeleted  = 4004 // the board (its workshop) was deleted: do not reconnect
 	CloseShutdown = 1001 // going away: the server is stopping
 )
 
@@ -121,15 +122,19 @@ func encodeError(boardID, code, msg string) []byte {
 	return append(b, '}')
 }
 
-func encodePong(boardID string, v uint64, withV bool) []byte {
-	if !withV {
-		return []byte(`{"type":"pong"}`)
+// encodePong answers a ping; time is the server's clock in Unix
+// milliseconds, so that clients can show timers on one clock.
+func encodePong(boardID string, v uint64, withV bool, time int64) []byte {
+	b := make([]byte, 0, 96)
+	b = append(b, `{"type":"pong"`...)
+	if withV {
+		b = append(b, `,"board":`...)
+		b = appendJSONString(b, boardID)
+		b = append(b, `,"v":`...)
+		b = strconv.AppendUint(b, v, 10)
 	}
-	b := make([]byte, 0, 80)
-	b = append(b, `{"type":"pong","board":`...)
-	b = appendJSONString(b, boardID)
-	b = append(b, `,"v":`...)
-	b = strconv.AppendUint(b, v, 10)
+	b = append(b, `,"time":`...)
+	b = strconv.AppendInt(b, time, 10)
 	return append(b, '}')
 }
 
@@ -167,6 +172,7 @@ type welcomeMsg struct {
 	Epoch    string             `json:"epoch"`
 	Role     string             `json:"role"`
 	LastSeq  uint64             `json:"lastSeq"`
+	Time     int64              `json:"time"` // the server's clock, Unix ms, for timers
 	Snapshot any                `json:"snapshot,omitempty"`
 	Ops      *[]json.RawMessage `json:"ops,omitempty"` // a pointer: an empty catch-up is [] , not absent
 }

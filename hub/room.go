@@ -114,6 +114,15 @@ type (
 		seq     uint64
 		base    uint64
 		changes []board.Change
+		// as is set for a submit made by the server itself (closing a
+		// workshop, say): it writes as this follower, on the current
+		// version, with the next seq of its client.
+		as *follower
+	}
+	// evictMsg disconnects every follower of the board (it was deleted).
+	evictMsg struct {
+		code   int
+		reason string
 	}
 	presenceIn struct {
 		c   *Client
@@ -351,9 +360,15 @@ func (r *Room) handle(m any) {
 		r.presence(m)
 	case remotePresence:
 		r.broadcastPresence(nil, m.msg)
+	case evictMsg:
+		for c := range r.followers {
+			c.kick(m.code, m.reason)
+			delete(r.followers, c)
+		}
+		r.idleSince = time.Now()
 	case pingMsg:
 		if _, ok := r.followers[m.c]; ok {
-			m.c.trySend(encodePong(r.id, r.board.V, true))
+			m.c.trySend(encodePong(r.id, r.board.V, true, time.Now().UnixMilli()))
 		} else {
 			m.c.trySend(encodeError(r.id, CodeNotFollowing, "ping names a board this connection does not follow"))
 		}
@@ -370,6 +385,7 @@ func (r *Room) join(m joinMsg) {
 	w := welcomeMsg{
 		Type: "welcome", Board: r.id, V: b.V, Epoch: b.Epoch,
 		Role: m.role.String(), LastSeq: b.Clients[m.client].Seq,
+		Time: time.Now().UnixMilli(),
 	}
 	if ops, ok := r.opsSince(m.since); ok {
 		w.Ops = &ops
@@ -705,7 +721,7 @@ func (r *Room) answerOrBroadcast(e board.Entry, data []byte, work []pending) {
 	var from *Client
 	for i := range work {
 		p := &work[i]
-		if f := r.followers[p.m.c]; p.kind != pendDone && f != nil && f.client == e.Client && p.m.seq == e.Seq {
+		if f := r.submitter(p.m); p.kind != pendDone && f != nil && f.client == e.Client && p.m.seq == e.Seq {
 			p.m.c.trySend(encodeAck(r.id, p.m.seq, e.V))
 			p.kind = pendDone
 			from = p.m.c
@@ -726,6 +742,19 @@ func (r *Room) recreate(start uint64, work []pending) bool {
 	if !ok {
 		r.log.Error("board vanished from storage")
 		return false
+	}
+	// A board that storage lost and the directory no longer knows was
+	// deleted (by another instance): it must not come back.
+	if ex, ok := r.hub.auth.(interface {
+		BoardExists(ctx context.Context, board string) (bool, error)
+	}); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
+		exists, err := ex.BoardExists(ctx, r.id)
+		cancel()
+		if err == nil && !exists {
+			r.handle(evictMsg{code: CloseDeleted, reason: "this board was deleted"})
+			return false
+		}
 	}
 	old := r.board.Epoch
 	r.board.Epoch = NewEpoch()
@@ -816,17 +845,31 @@ func (r *Room) broadcastStatus(state string) {
 	}
 }
 
+// submitter is who a submit writes as: its connection's follower, or the
+// server's own identity.
+func (r *Room) submitter(m submitMsg) *follower {
+	if m.as != nil {
+		return m.as
+	}
+	return r.followers[m.c]
+}
+
 // prepare checks and applies one submit on the board: it reports true with
 // p.v and p.data set when there is an entry to commit. It sends refusals
 // itself (p.kind = pendDone); a resend waits for the batch (pendAck).
 func (r *Room) prepare(p *pending) bool {
-	m := p.m
 	p.kind = pendDone
+	f := r.submitter(p.m)
+	if p.m.as != nil {
+		// The server's own submit: made on the current version.
+		p.m.seq = r.board.Clients[f.client].Seq + 1
+		p.m.base = r.board.V
+	}
+	m := p.m
 	reject := func(code, msg string) bool {
 		m.c.trySend(encodeReject(r.id, m.seq, code, msg))
 		return false
 	}
-	f := r.followers[m.c]
 	if f == nil {
 		return reject(CodeNotFollowing, "say hello to this board before submitting")
 	}
@@ -956,6 +999,10 @@ func (r *Room) checkHead() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
 	v, _, err := r.hub.broker.Head(ctx, r.id)
 	cancel()
+	if errors.Is(err, ErrNoBoard) && len(r.followers) > 0 {
+		// Deleted, or lost by Redis: recreate decides, with nothing to commit.
+		return r.recreate(r.board.V, nil)
+	}
 	if err != nil || v <= r.board.V {
 		return true
 	}

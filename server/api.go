@@ -50,6 +50,7 @@ func utf16Len(s string) int { return len(utf16.Encode([]rune(s))) }
 type createReq struct {
 	Title  *string   `json:"title"`
 	Groups *[]string `json:"groups"`
+	Dates  *Dates    `json:"dates"`
 }
 
 type groupOut struct {
@@ -59,17 +60,23 @@ type groupOut struct {
 }
 
 type createResp struct {
-	ID             string     `json:"id"`
-	Code           string     `json:"code"`
-	FacilitatorKey string     `json:"facilitatorKey"`
-	Title          string     `json:"title"`
-	Groups         []groupOut `json:"groups"`
+	workshopResp
+	Code           string `json:"code"`
+	FacilitatorKey string `json:"facilitatorKey"`
 }
 
+// workshopResp is what anyone with the code may read: never the key.
 type workshopResp struct {
-	ID     string     `json:"id"`
-	Title  string     `json:"title"`
-	Groups []groupOut `json:"groups"`
+	ID      string     `json:"id"`
+	Title   string     `json:"title"`
+	Groups  []groupOut `json:"groups"`
+	Control string     `json:"control"` // the control board: timer, "look here"
+	Dates   Dates      `json:"dates"`
+	Closed  bool       `json:"closed"`
+}
+
+func publicWorkshop(w *Workshop) workshopResp {
+	return workshopResp{ID: w.ID, Title: w.Title, Groups: groupsOut(w), Control: w.Control, Dates: w.Dates, Closed: w.Closed}
 }
 
 func groupsOut(w *Workshop) []groupOut {
@@ -114,7 +121,14 @@ func (s *Server) createWorkshop(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, board.CodeTooMany, "a workshop has at most 30 groups")
 		return
 	}
-	ws := &Workshop{ID: uuid.NewString(), Title: title, Created: time.Now().UTC()}
+	ws := &Workshop{ID: uuid.NewString(), Title: title, Created: time.Now().UTC(), Control: uuid.NewString()}
+	if req.Dates != nil {
+		if !validDates(*req.Dates) {
+			writeError(w, http.StatusBadRequest, "bad_request", "dates are YYYY-MM-DD, the start not after the end")
+			return
+		}
+		ws.Dates = *req.Dates
+	}
 	key := newKey()
 	ws.KeyHash = hashKey(key)
 	seen := map[string]bool{}
@@ -143,6 +157,11 @@ func (s *Server) createWorkshop(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if err := s.hub.CreateControlBoard(ctx, ws.Control, ws.ID); err != nil {
+		s.log.Error("create control board", "err", err)
+		writeError(w, http.StatusServiceUnavailable, hub.CodeUnavailable, "the workshop could not be stored; retry")
+		return
+	}
 	// A fresh code collides with a live one about once in 10^8 creations;
 	// try again rather than fail.
 	var err error
@@ -158,9 +177,7 @@ func (s *Server) createWorkshop(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("workshop created", "workshop", ws.ID, "groups", len(ws.Groups))
-	writeJSON(w, http.StatusCreated, createResp{
-		ID: ws.ID, Code: ws.Code, FacilitatorKey: key, Title: ws.Title, Groups: groupsOut(ws),
-	})
+	writeJSON(w, http.StatusCreated, createResp{workshopResp: publicWorkshop(ws), Code: ws.Code, FacilitatorKey: key})
 }
 
 // lookupCode finds a workshop by a typed code, within the failure limits.
@@ -197,7 +214,7 @@ func (s *Server) getWorkshop(w http.ResponseWriter, r *http.Request) {
 	if ws == nil {
 		return
 	}
-	writeJSON(w, http.StatusOK, workshopResp{ID: ws.ID, Title: ws.Title, Groups: groupsOut(ws)})
+	writeJSON(w, http.StatusOK, publicWorkshop(ws))
 }
 
 // workshopQR: GET /api/workshops/{code}/qr.svg — the participants' join link.
@@ -231,29 +248,10 @@ func (s *Server) baseURL(r *http.Request) string {
 // getBoard: GET /api/boards/{board}?key=… — the durable snapshot.
 func (s *Server) getBoard(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("board")
-	key := r.URL.Query().Get("key")
-	if key == "" {
-		if a := r.Header.Get("Authorization"); strings.HasPrefix(a, "Bearer ") {
-			key = strings.TrimPrefix(a, "Bearer ")
-		}
-	}
+	key := requestKey(r)
 	ctx := context.WithValue(r.Context(), ipKey{}, clientIP(r))
 	if _, err := s.Authorize(ctx, id, key); err != nil {
-		var be *board.Error
-		if errors.As(err, &be) {
-			status := http.StatusForbidden
-			switch be.Code {
-			case hub.CodeNotFound:
-				status = http.StatusNotFound
-			case hub.CodeRateLimited:
-				status = http.StatusTooManyRequests
-			case hub.CodeUnavailable:
-				status = http.StatusServiceUnavailable
-			}
-			writeError(w, status, be.Code, be.Message)
-			return
-		}
-		writeError(w, http.StatusServiceUnavailable, hub.CodeUnavailable, "the service cannot answer now; retry")
+		s.writeAuthError(w, err)
 		return
 	}
 	snap, err := s.hub.Snapshot(r.Context(), id)
@@ -297,6 +295,9 @@ func (s *Server) Authorize(ctx context.Context, boardID, key string) (board.Role
 		return board.RoleFacilitator, nil
 	}
 	if c := normCode(key); c != "" && c == ws.Code {
+		if ws.Closed {
+			return board.RoleViewer, nil // the workshop is over: read-only
+		}
 		return board.RoleParticipant, nil
 	}
 	s.fails.failed(ip)

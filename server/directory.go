@@ -20,6 +20,30 @@ type Workshop struct {
 	KeyHash []byte    `json:"keyHash"` // SHA-256 of the facilitator key; the key itself is never stored
 	Groups  []Group   `json:"groups"`
 	Created time.Time `json:"created"`
+	// Control is the workshop's control board: the phase timer, "look
+	// here", participants placed in groups. Written by the facilitator only.
+	Control string `json:"control,omitempty"`
+	Dates   Dates  `json:"dates"`
+	// Closed: the workshop is over; everything is read-only for participants.
+	Closed bool `json:"closed,omitempty"`
+}
+
+// Dates are the days of the workshop, "YYYY-MM-DD" or empty.
+type Dates struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+}
+
+// boards lists every board of the workshop, control board included.
+func (w *Workshop) boards() []string {
+	out := make([]string, 0, len(w.Groups)+1)
+	for _, g := range w.Groups {
+		out = append(out, g.Board)
+	}
+	if w.Control != "" {
+		out = append(out, w.Control)
+	}
+	return out
 }
 
 // Group is a sub-group of participants and its board.
@@ -37,6 +61,11 @@ type Directory interface {
 	ByCode(ctx context.Context, code string) (*Workshop, error)
 	// ByBoard finds the workshop that owns a board; errNoWorkshop if none.
 	ByBoard(ctx context.Context, board string) (*Workshop, error)
+	// Update stores w in place of the workshop with its id (same code);
+	// boards of groups no longer in w stop pointing to it.
+	Update(ctx context.Context, w *Workshop) error
+	// Delete removes the workshop and its indexes.
+	Delete(ctx context.Context, w *Workshop) error
 }
 
 var (

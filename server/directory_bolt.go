@@ -52,12 +52,57 @@ func (d *boltDirectory) Create(ctx context.Context, w *Workshop) error {
 			return err
 		}
 		idx := tx.Bucket(bktBoardIdx)
-		for _, g := range w.Groups {
-			if err := idx.Put([]byte(g.Board), []byte(w.ID)); err != nil {
+		for _, b := range w.boards() {
+			if err := idx.Put([]byte(b), []byte(w.ID)); err != nil {
 				return err
 			}
 		}
 		return nil
+	})
+}
+
+func (d *boltDirectory) Update(ctx context.Context, w *Workshop) error {
+	data, err := json.Marshal(w)
+	if err != nil {
+		return err
+	}
+	return d.b.Update(ctx, func(tx *bolt.Tx) error {
+		wb := tx.Bucket(bktWorkshops)
+		old := wb.Get([]byte(w.ID))
+		if old == nil {
+			return errNoWorkshop
+		}
+		var prev Workshop
+		if err := json.Unmarshal(old, &prev); err != nil {
+			return err
+		}
+		idx := tx.Bucket(bktBoardIdx)
+		for _, b := range prev.boards() {
+			if err := idx.Delete([]byte(b)); err != nil {
+				return err
+			}
+		}
+		for _, b := range w.boards() {
+			if err := idx.Put([]byte(b), []byte(w.ID)); err != nil {
+				return err
+			}
+		}
+		return wb.Put([]byte(w.ID), data)
+	})
+}
+
+func (d *boltDirectory) Delete(ctx context.Context, w *Workshop) error {
+	return d.b.Update(ctx, func(tx *bolt.Tx) error {
+		idx := tx.Bucket(bktBoardIdx)
+		for _, b := range w.boards() {
+			if err := idx.Delete([]byte(b)); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket(bktCodes).Delete([]byte(w.Code)); err != nil {
+			return err
+		}
+		return tx.Bucket(bktWorkshops).Delete([]byte(w.ID))
 	})
 }
 

@@ -46,9 +46,64 @@ func (d *redisDirectory) remember(w *Workshop) {
 	}
 	d.known[w.ID] = w
 	d.byCode[w.Code] = w.ID
-	for _, g := range w.Groups {
-		d.byBrd[g.Board] = w.ID
+	for _, b := range w.boards() {
+		d.byBrd[b] = w.ID
 	}
+}
+
+// forget drops a deleted workshop from memory, so it is never restored.
+func (d *redisDirectory) forget(w *Workshop) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.known, w.ID)
+	delete(d.byCode, w.Code)
+	for _, b := range w.boards() {
+		delete(d.byBrd, b)
+	}
+}
+
+func (d *redisDirectory) Update(ctx context.Context, w *Workshop) error {
+	prev, err := d.byIndex(ctx, d.prefix+":code:"+w.Code)
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(w)
+	if err != nil {
+		return err
+	}
+	keep := map[string]bool{}
+	for _, b := range w.boards() {
+		keep[b] = true
+		if err := d.rdb.Set(ctx, d.prefix+":boardws:"+b, w.ID, 0).Err(); err != nil {
+			return err
+		}
+	}
+	if err := d.rdb.Set(ctx, d.prefix+":ws:"+w.ID, data, 0).Err(); err != nil {
+		return err
+	}
+	for _, b := range prev.boards() {
+		if !keep[b] {
+			d.rdb.Del(ctx, d.prefix+":boardws:"+b)
+		}
+	}
+	d.forget(prev)
+	d.remember(w)
+	return nil
+}
+
+func (d *redisDirectory) Delete(ctx context.Context, w *Workshop) error {
+	d.forget(w)
+	keys := []string{d.prefix + ":code:" + w.Code, d.prefix + ":ws:" + w.ID}
+	for _, b := range w.boards() {
+		keys = append(keys, d.prefix+":boardws:"+b)
+	}
+	// One key at a time: they live on different Cluster slots.
+	for _, k := range keys {
+		if err := d.rdb.Del(ctx, k).Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // recall finds a served workshop by an index when Redis has lost it.
@@ -65,8 +120,8 @@ func (d *redisDirectory) restore(ctx context.Context, w *Workshop) {
 		return
 	}
 	d.rdb.Set(ctx, d.prefix+":ws:"+w.ID, data, 0)
-	for _, g := range w.Groups {
-		d.rdb.Set(ctx, d.prefix+":boardws:"+g.Board, w.ID, 0)
+	for _, b := range w.boards() {
+		d.rdb.Set(ctx, d.prefix+":boardws:"+b, w.ID, 0)
 	}
 	d.rdb.SetNX(ctx, d.prefix+":code:"+w.Code, w.ID, 0)
 }
@@ -83,8 +138,8 @@ func (d *redisDirectory) Create(ctx context.Context, w *Workshop) error {
 	if err := d.rdb.Set(ctx, d.prefix+":ws:"+w.ID, data, 0).Err(); err != nil {
 		return err
 	}
-	for _, g := range w.Groups {
-		if err := d.rdb.Set(ctx, d.prefix+":boardws:"+g.Board, w.ID, 0).Err(); err != nil {
+	for _, b := range w.boards() {
+		if err := d.rdb.Set(ctx, d.prefix+":boardws:"+b, w.ID, 0).Err(); err != nil {
 			return err
 		}
 	}

@@ -113,7 +113,13 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/workshops", s.createWorkshop)
 	mux.HandleFunc("GET /api/workshops/{code}", s.getWorkshop)
 	mux.HandleFunc("GET /api/workshops/{code}/qr.svg", s.workshopQR)
+	mux.HandleFunc("PATCH /api/workshops/{code}", s.updateWorkshop)
+	mux.HandleFunc("DELETE /api/workshops/{code}", s.deleteWorkshop)
+	mux.HandleFunc("POST /api/workshops/{code}/close", s.closeWorkshop)
 	mux.HandleFunc("GET /api/boards/{board}", s.getBoard)
+	mux.HandleFunc("GET /api/boards/{board}/export.md", s.exportBoard("md"))
+	mux.HandleFunc("GET /api/boards/{board}/export.json", s.exportBoard("json"))
+	mux.HandleFunc("GET /api/workshops/{code}/archive.zip", s.exportWorkshop)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, hub.CodeNotFound, "no such API route")
 	})
