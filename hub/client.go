@@ -47,8 +47,8 @@ const (
 // Rates per connection. The protocol asks for at least 100 submits/s during
 // 10 s; a person typing fast sends 10–20.
 var (
-	submitRate = rate{perSec: 200, burst: 400}
-	msgRate    = rate{perSec: 1000, burst: 2000}
+	defaultSubmitRate = rate{perSec: 200, burst: 400}
+	msgRate           = rate{perSec: 1000, burst: 2000}
 	// presenceRate: above it presence is dropped quietly; it is ephemeral.
 	presenceRate = rate{perSec: 40, burst: 80}
 )
@@ -96,7 +96,7 @@ func newClient(h *Hub, conn *websocket.Conn) *Client {
 		kicked:    make(chan struct{}),
 		done:      make(chan struct{}),
 		follows:   make(map[string]*Room),
-		submits:   newBucket(submitRate, now),
+		submits:   newBucket(h.submitRate, now),
 		msgs:      newBucket(msgRate, now),
 		presences: newBucket(presenceRate, now),
 	}

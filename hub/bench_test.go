@@ -1,0 +1,154 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
+
+	"github.com/tablee/tablee/board"
+)
+
+// openAuth lets every key open every board as a participant: the
+// benchmarks measure the hub, not the directory.
+type openAuth struct{}
+
+func (openAuth) Authorize(ctx context.Context, boardID, key string) (board.Role, error) {
+	return board.RoleParticipant, nil
+}
+
+// benchHub runs a hub on the local broker behind a loopback HTTP server.
+func benchHub(b *testing.B) (*Hub, string) {
+	br, err := OpenLocalBroker(filepath.Join(b.TempDir(), "b.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := New(Options{Broker: br, Auth: openAuth{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		CheckOrigin: func(*http.Request) bool { return true }, SubmitsPerSecond: 1e6})
+	ts := httptest.NewServer(http.HandlerFunc(h.ServeWS))
+	b.Cleanup(func() {
+		h.Shutdown(context.Background())
+		ts.Close()
+		br.Close()
+	})
+	return h, "ws" + strings.TrimPrefix(ts.URL, "http")
+}
+
+// benchConn is a connection that has said hello to a board.
+func benchConn(b *testing.B, url, boardID string) *websocket.Conn {
+	c, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	hello, _ := json.Marshal(map[string]any{"type": "hello", "board": boardID, "client": uuid.NewString(), "name": "b", "key": "k"})
+	c.WriteMessage(websocket.TextMessage, hello)
+	if _, msg, err := c.ReadMessage(); err != nil || !strings.Contains(string(msg), `"welcome"`) {
+		b.Fatalf("hello: %s %v", msg, err)
+	}
+	b.Cleanup(func() { c.Close() })
+	return c
+}
+
+func keystroke(boardID string, seq, base uint64) []byte {
+	return []byte(fmt.Sprintf(`{"type":"submit","board":%q,"seq":%d,"base":%d,"changes":[{"kind":"text","section":"enjeux","op":[%d,"é"]}]}`,
+		boardID, seq, base, base))
+}
+
+// BenchmarkRoomCommit is one keystroke's round trip through the room with
+// durable storage: submit, transform, apply, fsync'd commit, ack.
+func BenchmarkRoomCommit(b *testing.B) {
+	h, url := benchHub(b)
+	id := uuid.NewString()
+	if err := h.CreateBoard(context.Background(), id, "w", "g"); err != nil {
+		b.Fatal(err)
+	}
+	c := benchConn(b, url, id)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c.WriteMessage(websocket.TextMessage, keystroke(id, uint64(i+1), uint64(i)))
+		if _, msg, err := c.ReadMessage(); err != nil || !strings.Contains(string(msg), `"ack"`) {
+			b.Fatalf("want an ack: %s %v", msg, err)
+		}
+	}
+}
+
+// BenchmarkFanout is one change delivered to every follower of a board.
+func BenchmarkFanout(b *testing.B) {
+	for _, n := range []int{10, 100} {
+		b.Run(fmt.Sprintf("followers=%d", n), func(b *testing.B) {
+			h, url := benchHub(b)
+			id := uuid.NewString()
+			h.CreateBoard(context.Background(), id, "w", "g")
+			writer := benchConn(b, url, id)
+			readers := make([]*websocket.Conn, n)
+			for i := range readers {
+				readers[i] = benchConn(b, url, id)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				writer.WriteMessage(websocket.TextMessage, keystroke(id, uint64(i+1), uint64(i)))
+				var wg sync.WaitGroup
+				for _, r := range readers {
+					wg.Add(1)
+					go func(r *websocket.Conn) {
+						defer wg.Done()
+						for {
+							_, msg, err := r.ReadMessage()
+							if err != nil || strings.Contains(string(msg), `"op"`) {
+								return
+							}
+						}
+					}(r)
+				}
+				if _, msg, err := writer.ReadMessage(); err != nil || !strings.Contains(string(msg), `"ack"`) {
+					b.Fatalf("want an ack: %s %v", msg, err)
+				}
+				wg.Wait()
+			}
+		})
+	}
+}
+
+// BenchmarkDecodeSubmit is a client message read from the wire: envelope
+// and changes.
+func BenchmarkDecodeSubmit(b *testing.B) {
+	msg := keystroke("0b5e4a5e-6a7c-4a3e-9a0c-2f1d8e7c6b5a", 12, 11)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		var m inMsg
+		if err := json.Unmarshal(msg, &m); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := board.DecodeChanges(m.Changes); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEncodeOp is a committed entry encoded once, as stored and as the
+// op and ack messages.
+func BenchmarkEncodeOp(b *testing.B) {
+	changes, _ := board.DecodeChanges([]byte(`[{"kind":"text","section":"enjeux","op":[120,"é"]}]`))
+	e := board.Entry{V: 121, Client: "0b5e4a5e-6a7c-4a3e-9a0c-2f1d8e7c6b5a", Seq: 40, Changes: changes}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		data, err := encodeEntry(e)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = encodeOp("0b5e4a5e-6a7c-4a3e-9a0c-2f1d8e7c6b5a", data)
+		_ = encodeAck("0b5e4a5e-6a7c-4a3e-9a0c-2f1d8e7c6b5a", 40, 121)
+	}
+}
