@@ -40,7 +40,14 @@ export function composeBatch(a, b) {
     out.text[section] = out.text[section] ? normalize(compose(out.text[section], op)) : op;
   }
   if (b.meta) out.meta = { ...(out.meta || {}), ...b.meta };
-  out.elems = out.elems.concat(cloneBatch(b.elems));
+  for (const c of cloneBatch(b.elems)) {
+    // A `set` right after a `set` of the same element (a drag streaming its
+    // position while a submit is in flight) merges into one: applied in
+    // order they give the same props.
+    const last = out.elems[out.elems.length - 1];
+    if (c.kind === 'set' && last && last.kind === 'set' && last.id === c.id) last.props = { ...last.props, ...c.props };
+    else out.elems.push(c);
+  }
   return out;
 }
 
@@ -159,11 +166,18 @@ export function applyBatch(st, b) {
 
 // Drops from `pending` what cannot stand without a refused `inflight`: the text
 // of the sections the refused batch touched (pending's ops there were made on
-// top of it). Returns { kept, droppedSections }.
+// top of it), and the element changes that name an element the refused batch
+// created (sent alone they would be refused too: no such element). Returns
+// { kept, droppedSections }.
 export function salvageAfterReject(inflightBatch, pending) {
   if (!pending) return { kept: null, droppedSections: Object.keys(inflightBatch.text) };
   const kept = cloneBatch(pending);
   const dropped = new Set(Object.keys(inflightBatch.text));
   for (const s of dropped) delete kept.text[s];
+  const born = new Set(inflightBatch.elems.filter((c) => c.kind === 'create').map((c) => c.id));
+  if (born.size) {
+    kept.elems = kept.elems.filter((c) => !born.has(c.id)
+      && !(c.kind === 'create' && c.props && (born.has(c.props.from) || born.has(c.props.to))));
+  }
   return { kept: isEmptyBatch(kept) ? null : kept, droppedSections: [...dropped] };
 }

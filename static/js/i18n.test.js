@@ -9,6 +9,7 @@ import fr from './i18n/fr.js';
 import en from './i18n/en.js';
 import { pickLang, t } from './i18n.js';
 import { SECTIONS, NIVEAUX } from './batch.js';
+import { ACTOR_KINDS, LINK_KINDS, RINGS } from './mapmodel.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -35,11 +36,16 @@ test('fr and en use the same {placeholders}, and no string is empty', () => {
   }
 });
 
-test('every key used in the code and the markup exists', () => {
+// Every catalogue key the code and the markup name.
+function usedKeys() {
   const used = new Set();
+  // Keys built from a value: the prefix says which list the value is from.
+  const LISTS = { 'map.kind.': ACTOR_KINDS, 'map.linkKind.': LINK_KINDS, 'map.ring.': RINGS, 'niveau.': NIVEAUX, 'section.': SECTIONS };
   const expand = (k) => {
     if (k.includes('${key}') || k.includes('${s}')) return SECTIONS.map((s) => k.replace(/\$\{(key|s)\}/, s));
     if (k.includes('${n}') || k.includes('${niveau}')) return NIVEAUX.map((n) => k.replace(/\$\{(n|niveau)\}/, n));
+    const m = k.match(/^([a-zA-Z.]+\.)\$\{[^}]+\}(.*)$/);
+    if (m && LISTS[m[1]]) return LISTS[m[1]].map((v) => `${m[1]}${v}${m[2]}`);
     return [k];
   };
   for (const file of sources(here)) {
@@ -51,11 +57,17 @@ test('every key used in the code and the markup exists', () => {
       used.add(`${m[2]}.one`);
       used.add(`${m[2]}.other`);
     }
-    for (const m of src.matchAll(/'((?:status|common|landing|board|wall|join)\.[a-zA-Z.]+)'/g)) used.add(m[1]);
+    for (const m of src.matchAll(/'((?:status|common|landing|board|wall|join|map)\.[a-zA-Z.]+)'/g)) used.add(m[1]);
   }
   const html = fs.readFileSync(path.join(here, '..', 'index.html'), 'utf8');
   for (const m of html.matchAll(/data-i18n(?:-[a-z-]+)?="([^"]+)"/g)) used.add(m[1]);
+  return used;
+}
+
+test('every key used in the code and the markup exists', () => {
+  const used = usedKeys();
   assert.ok(used.size > 80, `found only ${used.size} keys: the scan is broken`);
+  assert.ok(used.has('map.kind.habitants') && used.has('map.linkKind.tension') && used.has('map.ring.coeur') && used.has('map.undo'), 'the map\'s keys are scanned');
   const missing = [...used].filter((k) => !(k in fr) && !(`${k}.one` in fr));
   assert.deepEqual(missing, []);
 });
@@ -91,4 +103,32 @@ test('language choice: stored first, English only for English browsers, French o
 test('t() fills parameters and shows unknown keys as they are', () => {
   assert.equal(t('landing.groupDefault', { n: 3 }), 'Groupe 3');
   assert.equal(t('no.such.key'), 'no.such.key');
+});
+
+test('each key is written once in each catalogue, and the map\'s keys are all used', () => {
+  for (const file of ['fr.js', 'en.js']) {
+    const src = fs.readFileSync(path.join(here, 'i18n', file), 'utf8');
+    const keys = [...src.matchAll(/^\s*'([^']+)':/gm)].map((m) => m[1]);
+    const seen = new Set();
+    const dup = keys.filter((k) => (seen.has(k) ? true : (seen.add(k), false)));
+    assert.deepEqual(dup, [], `${file}: keys written twice`);
+  }
+  // Within the map, no French string is said twice under two keys.
+  const used = usedKeys();
+  const unused = Object.keys(fr).filter((k) => k.startsWith('map.') && !used.has(k) && !used.has(k.replace(/\.(one|other)$/, '.one')));
+  assert.deepEqual(unused, [], 'map keys nobody uses');
+  const mapValues = Object.entries(fr).filter(([k]) => k.startsWith('map.')).map(([, v]) => v);
+  assert.equal(new Set(mapValues).size, mapValues.length, 'a map string appears twice');
+});
+
+test('the map speaks the course\'s words', () => {
+  assert.equal(fr['map.title'], 'Carte des acteurs');
+  assert.equal(fr['map.ring.coeur'], 'Cœur du projet');
+  assert.equal(fr['map.ring.proche'], 'Partenaires proches');
+  assert.equal(fr['map.ring.territoire'], 'Territoire élargi');
+  assert.equal(fr['map.kind.habitants'], 'Habitants / bénéficiaires');
+  assert.equal(fr['map.linkKind.moyens'], 'Échange de moyens');
+  assert.equal(fr['map.linkKind.tension'], 'Tension / concurrence');
+  for (const k of ACTOR_KINDS) assert.ok(fr[`map.kind.${k}`] && en[`map.kind.${k}`], k);
+  for (const k of LINK_KINDS) assert.ok(fr[`map.linkKind.${k}`] && en[`map.linkKind.${k}`], k);
 });

@@ -117,3 +117,50 @@ test('salvageAfterReject keeps pending work on untouched sections only', () => {
   assert.deepEqual(kept.meta, { done: true });
   assert.deepEqual(droppedSections, ['enjeux']);
 });
+
+test('composeBatch merges back-to-back sets of one element (a drag), and nothing else', () => {
+  const a = emptyBatch();
+  a.elems = [{ kind: 'set', id: 'a1', props: { x: 1, y: 1, ring: 'coeur' } }];
+  let c = a;
+  for (let i = 2; i <= 5; i++) {
+    const b = emptyBatch();
+    b.elems = [{ kind: 'set', id: 'a1', props: { x: i, y: i } }];
+    c = composeBatch(c, b);
+  }
+  assert.deepEqual(c.elems, [{ kind: 'set', id: 'a1', props: { x: 5, y: 5, ring: 'coeur' } }]);
+  assert.deepEqual(a.elems[0].props, { x: 1, y: 1, ring: 'coeur' }, 'inputs untouched');
+  const other = emptyBatch();
+  other.elems = [{ kind: 'set', id: 'a2', props: { name: 'B' } }, { kind: 'delete', id: 'a1' }, { kind: 'set', id: 'a1', props: { x: 9 } }];
+  c = composeBatch(c, other);
+  assert.deepEqual(c.elems.map((x) => `${x.kind}:${x.id}`), ['set:a1', 'set:a2', 'delete:a1', 'set:a1']);
+  // Same result as applying them one by one.
+  const st1 = emptyState();
+  const st2 = emptyState();
+  const base = [{ kind: 'create', id: 'a1', elem: 'actor', props: { name: 'A' } }, { kind: 'create', id: 'a2', elem: 'actor', props: { name: 'B' } }];
+  applyChanges(st1, base);
+  applyChanges(st2, base);
+  const seq = [{ kind: 'set', id: 'a1', props: { x: 1, name: 'A1' } }, { kind: 'set', id: 'a1', props: { x: 2 } }];
+  applyChanges(st1, seq);
+  const b1 = emptyBatch();
+  b1.elems = [seq[0]];
+  const b2 = emptyBatch();
+  b2.elems = [seq[1]];
+  applyChanges(st2, batchToChanges(composeBatch(b1, b2)));
+  assert.deepEqual(st2.elements, st1.elements);
+});
+
+test('salvageAfterReject drops the element changes that need a refused creation', () => {
+  const refused = emptyBatch();
+  refused.elems = [{ kind: 'create', id: 'a9', elem: 'actor', props: { name: 'X' } }];
+  const pending = emptyBatch();
+  pending.elems = [
+    { kind: 'set', id: 'a9', props: { x: 3 } },
+    { kind: 'create', id: 'l9', elem: 'link', props: { from: 'a1', to: 'a9' } },
+    { kind: 'set', id: 'a1', props: { name: 'kept' } },
+  ];
+  const { kept } = salvageAfterReject(refused, pending);
+  assert.deepEqual(kept.elems, [{ kind: 'set', id: 'a1', props: { name: 'kept' } }]);
+  const onlyDependent = emptyBatch();
+  onlyDependent.elems = [{ kind: 'set', id: 'a9', props: { x: 3 } }];
+  assert.equal(salvageAfterReject(refused, onlyDependent).kept, null);
+});

@@ -8,6 +8,7 @@ import { SECTIONS, NIVEAUX } from '../batch.js';
 import { bindText } from '../textbinding.js';
 import { getWorkshop, local, messagePage, notify, setTitle, statusIndicator } from '../ui.js';
 import { throttle } from '../util.js';
+import { createMap } from '../map.js';
 
 const NAME_KEY = 'tablee:name';
 const groupKey = (code) => `tablee:group:${code}`;
@@ -165,6 +166,19 @@ function boardView(root, ws, code, name, group, changeIdentity) {
     return niveau;
   }
 
+  // Carte des acteurs: part of the Éco-système, right after its text.
+  const mapHeadId = uid('maphead');
+  const mapHost = h('div', { class: 'map-host' }, h('p', { class: 'loading', i18n: 'common.loading' }));
+  const mapSection = h('section', { class: 'fiche-section map-section', id: 'section-carte', 'aria-labelledby': mapHeadId },
+    h('div', { class: 'section-head' },
+      h('h2', { id: mapHeadId },
+        h('span', { class: 'section-num map-num', 'aria-hidden': 'true', text: '◎' }),
+        h('span', { i18n: 'map.title' }))),
+    h('p', { class: 'section-help', i18n: 'map.sectionHelp' }),
+    mapHost);
+  sectionList.querySelector('#section-ecosysteme').after(mapSection);
+  let map = null;
+
   // Nous avons terminé (meta.done).
   const doneBtn = h('button', { type: 'button', class: 'btn btn-done', 'aria-pressed': 'false', disabled: true },
     h('span', { class: 'done-mark', 'aria-hidden': 'true' }), h('span', { class: 'done-text', i18n: 'board.done' }));
@@ -255,6 +269,8 @@ function boardView(root, ws, code, name, group, changeIdentity) {
     if (disposed) return;
     sync = new Sync({ client, name });
     board = sync.follow(group.board, { key: code });
+    map = createMap(board, { mode: 'edit', group: group.name, workshop: ws.title });
+    mapHost.replaceChildren(map.el);
     const setStatus = () => {
       if (!sync.everOpened && !board.hasState) status.set('connecting');
       else status.set(board.status());
@@ -267,6 +283,7 @@ function boardView(root, ws, code, name, group, changeIdentity) {
       board.on('presence', renderPeople),
       board.on('reject', (r) => {
         if (r.retrying) return;
+        if (map && map.handleReject(r)) return; // a map change: the map says why
         notify(r.code === 'locked' ? t('board.rejectLocked') : t('board.rejected', { message: r.message || r.code }), { kind: 'error' });
       }),
       board.on('lost', () => notify(t('board.lost'), { kind: 'error' })),
@@ -298,6 +315,7 @@ function boardView(root, ws, code, name, group, changeIdentity) {
     offLang();
     for (const off of offs) off();
     for (const b of bindings) b.destroy();
+    if (map) map.destroy();
     if (sync) sync.stop();
   };
 }

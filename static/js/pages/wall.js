@@ -9,6 +9,7 @@ import {
   bigCode, getWorkshop, joinURL, keyFor, local, messagePage, notify, qrURL, rememberWorkshop, setTitle, statusIndicator,
 } from '../ui.js';
 import { charCount } from '../util.js';
+import { createMap, openMapDialog } from '../map.js';
 
 const MODE_KEY = 'tablee:wall-mode';
 
@@ -114,6 +115,21 @@ export async function wall(root, code, { facilitatorKey = null } = {}) {
       lockBtn.addEventListener('click', () => board.setMeta({ locked: !board.meta.locked }));
     }
 
+    // The group's map, small; a click shows it full screen.
+    let mapBlock = null;
+    if (entry.thumb) {
+      const data = Object.values(board.elements);
+      const nActors = data.filter((e) => e.elem === 'actor').length;
+      const nLinks = data.filter((e) => e.elem === 'link').length;
+      entry.thumbBtn.setAttribute('aria-label', t('map.openLarge', { group: group.name }));
+      mapBlock = h('div', { class: 'card-map' },
+        h('p', { class: 'card-map-head' },
+          h('span', { class: 'card-map-title', i18n: 'map.title' }),
+          h('span', { class: 'card-map-count', text: `${tn('map.nActors', nActors)} · ${tn('map.nLinks', nLinks)}` })),
+        nActors ? entry.thumbBtn : h('p', { class: 'card-map-empty is-empty', i18n: 'map.wallEmpty' }));
+    }
+
+    const thumbFocused = entry.thumbBtn && document.activeElement === entry.thumbBtn;
     el.replaceChildren(
       h('header', { class: 'card-head' },
         h('h2', { class: 'card-group', text: group.name }),
@@ -125,6 +141,7 @@ export async function wall(root, code, { facilitatorKey = null } = {}) {
         niveau
           ? h('strong', { text: `${t(`niveau.${niveau}.label`)} — ${t(`niveau.${niveau}.kind`)}` })
           : h('span', { i18n: 'wall.noNiveau' })),
+      mapBlock,
       h('ol', { class: 'card-sections' }, SECTIONS.map((s) => {
         const text = board.text(s);
         const n = charCount(text.trim());
@@ -138,6 +155,9 @@ export async function wall(root, code, { facilitatorKey = null } = {}) {
             h('span', { class: 'count', text: tn('wall.chars', n) })),
           n ? h('p', { class: 'card-section-text', dataset: { sectionText: s }, text }) : null);
       })));
+    // The map's button is the same node from one render to the next: keep
+    // the keyboard on it.
+    if (thumbFocused && entry.thumbBtn.isConnected) entry.thumbBtn.focus({ preventScroll: true });
   }
 
   // ---- sync -------------------------------------------------------------------
@@ -156,9 +176,13 @@ export async function wall(root, code, { facilitatorKey = null } = {}) {
     for (const entry of cards.values()) {
       const board = sync.follow(entry.group.board, facilitator ? { key: facilitatorKey, persist: false } : { key: code, as: 'viewer' });
       entry.board = board;
+      entry.thumb = createMap(board, { mode: 'thumb', group: entry.group.name, workshop: ws.title });
+      entry.thumbBtn = h('button', { type: 'button', class: 'map-thumb-btn' }, entry.thumb.el);
+      entry.thumbBtn.addEventListener('click', () => openMapDialog(board, { group: entry.group.name, workshop: ws.title }));
       const redraw = () => schedule(entry);
       offs.push(
         board.on('remote', redraw),
+        board.on('elements', redraw),
         board.on('reset', redraw),
         board.on('meta', redraw),
         board.on('presence', redraw),
@@ -196,6 +220,7 @@ export async function wall(root, code, { facilitatorKey = null } = {}) {
     disposed = true;
     offLang();
     for (const off of offs) off();
+    for (const entry of cards.values()) if (entry.thumb) entry.thumb.destroy();
     if (sync) sync.stop();
     document.body.classList.remove('is-wall');
   };
