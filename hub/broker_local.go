@@ -9,6 +9,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // LocalBroker is the embedded default: boards live in one bbolt file on local
@@ -383,7 +384,7 @@ func (b *LocalBroker) PublishPresence(ctx context.Context, board string, msg []b
 func (b *LocalBroker) Delete(ctx context.Context, board string) error {
 	return b.Update(ctx, func(tx *bolt.Tx) error {
 		err := tx.Bucket(bktBoards).DeleteBucket([]byte(board))
-		if errors.Is(err, bolt.ErrBucketNotFound) {
+		if errors.Is(err, bolterrors.ErrBucketNotFound) {
 			return nil
 		}
 		return err

@@ -82,7 +82,7 @@ func publicWorkshop(w *Workshop) workshopResp {
 func groupsOut(w *Workshop) []groupOut {
 	out := make([]groupOut, len(w.Groups))
 	for i, g := range w.Groups {
-		out[i] = groupOut{ID: g.ID, Name: g.Name, Board: g.Board}
+		out[i] = groupOut(g)
 	}
 	return out
 }
