@@ -28,7 +28,9 @@ func (openAuth) Authorize(ctx context.Context, boardID, key string) (board.Role,
 }
 
 // benchHub runs a hub on the local broker behind a loopback HTTP server.
-func benchHub(b *testing.B) (*Hub, string) {
+func benchHub(b *testing.B) (*Hub, string) { return benchHubT(b) }
+
+func benchHubT(b testing.TB) (*Hub, string) {
 	br, err := OpenLocalBroker(filepath.Join(b.TempDir(), "b.db"))
 	if err != nil {
 		b.Fatal(err)

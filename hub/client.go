@@ -19,6 +19,8 @@ const (
 	// writeWait bounds one frame write: a peer that does not read for this
 	// long is gone, and its writer must not hold resources.
 	writeWait = 10 * time.Second
+	// closeWaitSlow bounds the close frame to a peer too slow to read.
+	closeWaitSlow = time.Second
 	// pongWait is how long we wait for the pong to our ping before we give
 	// up on the connection (phones on a flaky Wi-Fi need some slack).
 	pongWait = 45 * time.Second
@@ -29,9 +31,6 @@ const (
 	// 768 KiB takes a pasted 50,000-unit section even with every character
 	// escaped. Compression is off, so the limit counts real bytes.
 	MaxFrame = 768 << 10
-	// sendQueue is how many messages may wait for a slow connection before
-	// it is closed with CloseSlow; rooms never wait for a connection.
-	sendQueue = 1024
 	// maxFailedKeys is how many hellos with a wrong key one connection may
 	// send before it is closed: a code cannot be guessed through one socket.
 	maxFailedKeys = 10
@@ -53,20 +52,15 @@ var (
 	presenceRate = rate{perSec: 40, burst: 80}
 )
 
-// outMsg is one frame to write: raw bytes or a message prepared once for many
-// connections.
-type outMsg struct {
-	data []byte
-	pm   *websocket.PreparedMessage
-}
-
 // Client is one websocket connection. Its read pump owns follows; its write
 // pump is the only writer of conn.
 type Client struct {
 	hub  *Hub
 	conn *websocket.Conn
 
-	send chan outMsg
+	// send is what waits to be written; rooms never wait for a connection:
+	// when it is full the connection is closed with CloseSlow.
+	send *outQueue
 	// kicked is closed (once) to make the write pump send a close frame
 	// with kickCode and end the connection.
 	kicked     chan struct{}
@@ -92,7 +86,7 @@ func newClient(h *Hub, conn *websocket.Conn) *Client {
 	return &Client{
 		hub:       h,
 		conn:      conn,
-		send:      make(chan outMsg, sendQueue),
+		send:      newOutQueue(),
 		kicked:    make(chan struct{}),
 		done:      make(chan struct{}),
 		follows:   make(map[string]*Room),
@@ -106,17 +100,14 @@ func newClient(h *Hub, conn *websocket.Conn) *Client {
 // up is closed: it reconnects with `since` and misses nothing, whereas
 // waiting for it would slow every other follower of the board.
 func (c *Client) trySend(data []byte) {
-	select {
-	case c.send <- outMsg{data: data}:
-	default:
+	if !c.send.push(outMsg{data: data, size: len(data)}) {
 		c.kick(CloseSlow, "too slow: reconnect and catch up")
 	}
 }
 
-func (c *Client) trySendPrepared(pm *websocket.PreparedMessage) {
-	select {
-	case c.send <- outMsg{pm: pm}:
-	default:
+// trySendPrepared queues a broadcast; size is its payload's length.
+func (c *Client) trySendPrepared(pm *websocket.PreparedMessage, size int) {
+	if !c.send.push(outMsg{pm: pm, size: size}) {
 		c.kick(CloseSlow, "too slow: reconnect and catch up")
 	}
 }
@@ -135,18 +126,21 @@ func (c *Client) writePump() {
 		ticker.Stop()
 		c.conn.Close()
 	}()
+	var batch []outMsg
 	for {
 		select {
-		case m := <-c.send:
+		case <-c.send.ready:
+			// Everything queued so far, under one deadline.
+			batch = c.send.take(batch)
 			c.conn.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := c.write(m); err != nil {
-				return
-			}
-			// Write what else is queued now, before sleeping again.
-			for n := len(c.send); n > 0; n-- {
-				if err := c.write(<-c.send); err != nil {
+			for i := range batch {
+				if err := c.write(batch[i]); err != nil {
 					return
 				}
+				batch[i] = outMsg{}
+			}
+			if cap(batch) > queueKeepCap {
+				batch = nil
 			}
 		case <-ticker.C:
 			c.conn.SetWriteDeadline(time.Now().Add(writeWait))
@@ -156,16 +150,23 @@ func (c *Client) writePump() {
 		case <-c.kicked:
 			// Send what was queued before the kick (an error explaining it,
 			// say), unless the kick is for slowness: then the queue is full.
+			c.send.close()
 			if c.kickCode != CloseSlow {
 				c.conn.SetWriteDeadline(time.Now().Add(writeWait))
-				for n := len(c.send); n > 0; n-- {
-					if c.write(<-c.send) != nil {
+				for _, m := range c.send.take(nil) {
+					if c.write(m) != nil {
 						break
 					}
 				}
 			}
+			// A slow peer's socket is likely full: the close frame gets a
+			// short try, then the connection is dropped all the same.
+			wait := writeWait
+			if c.kickCode == CloseSlow {
+				wait = closeWaitSlow
+			}
 			msg := websocket.FormatCloseMessage(c.kickCode, c.kickReason)
-			c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
+			c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wait))
 			return
 		case <-c.done:
 			return

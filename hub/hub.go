@@ -79,8 +79,12 @@ func New(o Options) *Hub {
 		auth:       o.Auth,
 		log:        o.Log,
 		upgrader: websocket.Upgrader{
-			ReadBufferSize:  4096,
+			// Read through the buffer net/http already has for the
+			// connection; write through buffers lent from a pool only
+			// while writing, so an idle connection holds neither.
+			ReadBufferSize:  0,
 			WriteBufferSize: 4096,
+			WriteBufferPool: &sync.Pool{},
 			CheckOrigin:     o.CheckOrigin,
 			// Compression stays off: the read limit then counts real bytes
 			// (CVE-2020-27813), and small JSON frames gain little from it.
@@ -238,7 +242,7 @@ const ServerClient = "00000000-0000-4000-8000-000000007ab1"
 // and broadcast, or with the reject's *board.Error.
 func (h *Hub) Submit(ctx context.Context, boardID string, changes []board.Change) error {
 	// A connection-less client: the room answers into its queue.
-	c := &Client{hub: h, send: make(chan outMsg, 4), kicked: make(chan struct{}), done: make(chan struct{})}
+	c := &Client{hub: h, send: newOutQueue(), kicked: make(chan struct{}), done: make(chan struct{})}
 	as := &follower{client: ServerClient, name: "Tablée", role: board.RoleFacilitator}
 	for try := 0; try < 2; try++ {
 		r := h.acquire(boardID)
@@ -249,7 +253,8 @@ func (h *Hub) Submit(ctx context.Context, boardID string, changes []board.Change
 		}
 		var m outMsg
 		select {
-		case m = <-c.send:
+		case <-c.send.ready:
+			m = c.send.take(nil)[0]
 		case <-r.dead:
 			h.release(r)
 			continue

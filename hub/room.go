@@ -495,7 +495,7 @@ func (r *Room) broadcastPresence(from *Client, msg []byte) {
 	}
 	for c := range r.followers {
 		if c != from {
-			c.trySendPrepared(pm)
+			c.trySendPrepared(pm, len(msg))
 		}
 	}
 }
@@ -943,7 +943,7 @@ func (r *Room) broadcastOp(from *Client, msg []byte) {
 	}
 	for c := range r.followers {
 		if c != from {
-			c.trySendPrepared(pm)
+			c.trySendPrepared(pm, len(msg))
 		}
 	}
 }

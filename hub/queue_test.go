@@ -1,0 +1,106 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
+)
+
+func TestOutQueueBounds(t *testing.T) {
+	q := newOutQueue()
+	for i := 0; i < queueMaxMsgs; i++ {
+		if !q.push(outMsg{data: []byte("x"), size: 1}) {
+			t.Fatalf("push %d refused below the bound", i)
+		}
+	}
+	if q.push(outMsg{data: []byte("x"), size: 1}) {
+		t.Fatal("push over the message bound taken")
+	}
+	got := q.take(nil)
+	if len(got) != queueMaxMsgs {
+		t.Fatalf("took %d", len(got))
+	}
+	if q.items != nil {
+		t.Fatal("a drained queue keeps its large backing array")
+	}
+	if !q.push(outMsg{size: queueMaxBytes}) || q.push(outMsg{size: 1}) {
+		t.Fatal("byte bound not applied")
+	}
+	q.take(nil)
+	q.close()
+	if q.push(outMsg{size: 1}) {
+		t.Fatal("push after close taken")
+	}
+}
+
+// TestSlowFollowerIsClosed: a follower that stops reading is disconnected
+// once its queue is full (with 4008 when the close frame still fits in its
+// socket, else the connection just drops), and the writer is not slowed.
+func TestSlowFollowerIsClosed(t *testing.T) {
+	h, url := benchHubT(t)
+	id := uuid.NewString()
+	if err := h.CreateBoard(context.Background(), id, "w", "g"); err != nil {
+		t.Fatal(err)
+	}
+	writer := dialHello(t, url, id)
+	slow := dialHello(t, url, id) // never reads until the end
+	text := strings.Repeat("é", 40000)
+	prev := 0
+	deadline := time.Now().Add(30 * time.Second)
+	for seq := 1; seq <= 1000 && time.Now().Before(deadline); seq++ {
+		op := []any{text}
+		if prev > 0 {
+			op = []any{map[string]int{"d": prev}, text}
+		}
+		msg, _ := json.Marshal(map[string]any{"type": "submit", "board": id, "seq": seq, "base": seq - 1,
+			"changes": []any{map[string]any{"kind": "text", "section": "enjeux", "op": op}}})
+		writer.WriteMessage(websocket.TextMessage, msg)
+		gone := false
+		for {
+			_, got, err := writer.ReadMessage()
+			if err != nil {
+				t.Fatalf("writer: %v", err)
+			}
+			if strings.Contains(string(got), `"gone":true`) {
+				gone = true // the slow one was closed
+			}
+			if strings.Contains(string(got), `"ack"`) {
+				break
+			}
+		}
+		prev = 40000
+		if gone {
+			break
+		}
+	}
+	slow.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for {
+		if _, _, err := slow.ReadMessage(); err != nil {
+			ce, ok := err.(*websocket.CloseError)
+			if !ok || (ce.Code != CloseSlow && ce.Code != websocket.CloseAbnormalClosure) {
+				t.Fatalf("slow follower ended with %v, want close %d or a dropped connection", err, CloseSlow)
+			}
+			return
+		}
+	}
+}
+
+func dialHello(t *testing.T, url, boardID string) *websocket.Conn {
+	t.Helper()
+	c, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hello, _ := json.Marshal(map[string]any{"type": "hello", "board": boardID, "client": uuid.NewString(), "name": "t", "key": "k"})
+	c.WriteMessage(websocket.TextMessage, hello)
+	if _, msg, err := c.ReadMessage(); err != nil || !strings.Contains(string(msg), `"welcome"`) {
+		t.Fatalf("hello: %s %v", msg, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
