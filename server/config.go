@@ -16,6 +16,7 @@ type Config struct {
 	PublicURL string   // base URL put in join links and QR codes; default: the request's
 	RedisURL  string   // when set, boards are shared through Redis (not yet)
 	LogLevel  string
+	Pprof     string // address of the profiling endpoint (off when empty); keep it on loopback
 }
 
 // parseConfig reads flags from args and defaults from env.
@@ -35,6 +36,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&origins, "origins", def("TABLEE_ORIGINS", ""), "comma-separated browser origins allowed besides the server's own, e.g. https://tablee.example.org (env TABLEE_ORIGINS)")
 	fs.StringVar(&c.PublicURL, "public-url", def("TABLEE_PUBLIC_URL", ""), "public base URL for join links and QR codes, e.g. https://tablee.example.org (env TABLEE_PUBLIC_URL; default: the address the browser used)")
 	fs.StringVar(&c.RedisURL, "redis", def("REDIS_URL", ""), "Redis URL to share boards between instances (env REDIS_URL)")
+	fs.StringVar(&c.Pprof, "pprof", def("TABLEE_PPROF", ""), "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off when empty (env TABLEE_PPROF)")
 	fs.StringVar(&c.LogLevel, "log-level", def("TABLEE_LOG_LEVEL", "info"), "debug, info, warn or error (env TABLEE_LOG_LEVEL)")
 	fs.Usage = func() {
 		fmt.Fprintln(out, "Tablée — live collaborative workshop boards.\n\nUsage: tablee [flags]\n\nFlags (each also read from the environment variable named):")

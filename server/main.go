@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -228,6 +229,21 @@ func run(cfg Config, log *slog.Logger) error {
 		ReadHeaderTimeout: 10 * time.Second, // slowloris
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if cfg.Pprof != "" {
+		// The profiler has its own listener and mux: never on the public port.
+		pl, err := net.Listen("tcp", cfg.Pprof)
+		if err != nil {
+			return fmt.Errorf("pprof: %w", err)
+		}
+		pm := http.NewServeMux()
+		pm.HandleFunc("/debug/pprof/", pprof.Index)
+		pm.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		pm.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		pm.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		go http.Serve(pl, pm)
+		defer pl.Close()
+		log.Info("profiler listening", "addr", pl.Addr().String())
 	}
 	log.Info("tablee listening", "addr", ln.Addr().String(), "data", cfg.Data)
 	errc := make(chan error, 1)
