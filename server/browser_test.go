@@ -175,6 +175,22 @@ func (tb *browserTab) checkProblems() {
 	}
 }
 
+// sendKeys types text into the element sel, as chromedp.SendKeys does but
+// without its data race: chromedp v0.23's SendKeys reads the node's
+// attributes before taking the node's lock (query.go) while DOM events
+// rewrite them, which -race reports whenever the page changes attributes of
+// the element being typed into (auto-growing text areas, read-only toggles).
+// Here the element is awaited and focused by script, and the key events go
+// to the focused element; no node is read.
+func sendKeys(sel chromedp.CSS, text string) chromedp.Action[chromedp.Void] {
+	q, _ := json.Marshal(string(sel))
+	return chromedp.Steps(
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`!!document.querySelector(%s)`, q), chromedp.WithPollingTimeout(15*time.Second)),
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%s).focus()`, q)),
+		chromedp.KeyEvent(text),
+	)
+}
+
 // do runs steps with a bounded wait.
 func (tb *browserTab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	tb.t.Helper()
@@ -340,7 +356,7 @@ func (tb *browserTab) join(base, code, name string) {
 	tb.do("open the participant page",
 		chromedp.Navigate(base+"/j/"+code),
 		chromedp.WaitVisible(nameInput),
-		chromedp.SendKeys(nameInput, name),
+		sendKeys(nameInput, name),
 		chromedp.Click(chromedp.CSS(`.group-choices .choice:first-child label`)),
 		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
 	)
@@ -373,7 +389,7 @@ func TestBrowserCoEditing(t *testing.T) {
 	const fromZoe = "Plaisir 🌱 ensemble"
 	section := chromedp.CSS(`textarea[data-section="enjeux"]`)
 	const seed = " | "
-	alice.do("type a first line", chromedp.SendKeys(section, seed))
+	alice.do("type a first line", sendKeys(section, seed))
 	zoe.waitFor("the first line", fmt.Sprintf(`%s === %s`, enjeuxValue, jsQuote(seed)), 15*time.Second)
 	alice.do("caret at the start", chromedp.Evaluate[chromedp.Void](`document.querySelector('textarea[data-section="enjeux"]').setSelectionRange(0, 0)`))
 	zoe.do("caret at the end", chromedp.Focus(section), chromedp.Evaluate[chromedp.Void](`(() => { const ta = document.querySelector('textarea[data-section="enjeux"]'); ta.setSelectionRange(ta.value.length, ta.value.length); })()`))
@@ -388,7 +404,7 @@ func TestBrowserCoEditing(t *testing.T) {
 			defer wg.Done()
 			ctx, cancel := context.WithTimeout(p.tb.ctx, 30*time.Second)
 			defer cancel()
-			if err := chromedp.Do(ctx, chromedp.SendKeys(section, p.text)); err != nil {
+			if err := chromedp.Do(ctx, sendKeys(section, p.text)); err != nil {
 				errs <- fmt.Errorf("%s: type: %w", p.tb.name, err)
 			}
 		}()
@@ -428,7 +444,7 @@ func TestBrowserCoEditing(t *testing.T) {
 	alice.do("type during zoé's composition",
 		chromedp.Focus(section),
 		chromedp.Evaluate[chromedp.Void](`(() => { const ta = document.querySelector('textarea[data-section="enjeux"]'); ta.setSelectionRange(ta.value.length, ta.value.length); })()`),
-		chromedp.SendKeys(section, duringIME),
+		sendKeys(section, duringIME),
 	)
 	alice.waitFor("saved", `document.querySelector('.status[data-state="saved"]')`, 10*time.Second)
 	time.Sleep(300 * time.Millisecond) // let alice's op reach zoé while she composes
@@ -454,7 +470,7 @@ func TestBrowserCoEditing(t *testing.T) {
 
 	// The project title, also text that looks like markup.
 	title := chromedp.CSS(`input.project-title`)
-	alice.do("type the project title", chromedp.SendKeys(title, evilTitle))
+	alice.do("type the project title", sendKeys(title, evilTitle))
 	zoe.waitFor("the project title", fmt.Sprintf(`document.querySelector('input.project-title').value === %s`, jsQuote(evilTitle)), 15*time.Second)
 	// And a level of cooperation.
 	zoe.do("choose a niveau", chromedp.Click(chromedp.CSS(`input[value="faire_corps"] + label`)))
@@ -477,7 +493,7 @@ func TestBrowserCoEditing(t *testing.T) {
 
 	// A live edit reaches the wall.
 	const late = " — et la suite"
-	alice.do("type more", chromedp.SendKeys(section, late))
+	alice.do("type more", sendKeys(section, late))
 	facil.waitFor("the live edit on the wall", fmt.Sprintf(`(%s).includes(%s)`, cardText, jsQuote(late)), 15*time.Second)
 	zoe.do("say the group is done", chromedp.Click(chromedp.CSS(`.btn-done`)))
 	facil.waitFor("the done badge on the wall", `document.querySelector('.card:first-child .badge-done')`, 15*time.Second)
@@ -515,13 +531,13 @@ func TestBrowserReloadAndOffline(t *testing.T) {
 	p := openTab(t, browser, "participant", 390, 844)
 	p.join(ts.URL, w.Code, "Camille")
 	section := chromedp.CSS(`textarea[data-section="calendrier"]`)
-	p.do("type", chromedp.SendKeys(section, "Étape 1"))
+	p.do("type", sendKeys(section, "Étape 1"))
 	p.waitFor("saved", `document.querySelector('.status[data-state="saved"]')`, 10*time.Second)
 
 	// Textareas grow with their text (set from JavaScript, which the CSP
 	// allows, unlike style attributes).
 	long := chromedp.CSS(`textarea[data-section="financement"]`)
-	p.do("type many lines", chromedp.SendKeys(long, "a\nb\nc\nd\ne\nf\ng\nh\ni\nj"))
+	p.do("type many lines", sendKeys(long, "a\nb\nc\nd\ne\nf\ng\nh\ni\nj"))
 	p.waitFor("the textarea grown to its text", `(() => { const ta = document.querySelector('textarea[data-section="financement"]'); return ta.style.height && ta.clientHeight + 4 >= ta.scrollHeight && ta.clientHeight > 200; })()`, 5*time.Second)
 
 	p.do("reload", chromedp.Reload())
@@ -530,7 +546,7 @@ func TestBrowserReloadAndOffline(t *testing.T) {
 	// Offline: the indicator says so, the edit waits, then goes through.
 	p.setOffline(true)
 	p.waitFor("the offline state", `document.querySelector('.status[data-state="offline"]')`, 15*time.Second)
-	p.do("type offline", chromedp.SendKeys(section, " puis 2"))
+	p.do("type offline", sendKeys(section, " puis 2"))
 	p.screenshot("participant-phone-offline")
 	p.setOffline(false)
 	p.waitFor("saved after the network came back", `document.querySelector('.status[data-state="saved"]')`, 20*time.Second)
@@ -557,7 +573,7 @@ func TestBrowserLanding(t *testing.T) {
 	p.do("open the landing page",
 		chromedp.Navigate(ts.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`.panel-create input[name="title"]`)),
-		chromedp.SendKeys(chromedp.CSS(`.panel-create input[name="title"]`), "Atelier <i>test</i>"),
+		sendKeys(chromedp.CSS(`.panel-create input[name="title"]`), "Atelier <i>test</i>"),
 	)
 	if n := browserEval[int](p, `document.querySelectorAll('.group-list input').length`); n != 4 {
 		t.Fatalf("%d default groups, want 4", n)
@@ -583,7 +599,7 @@ func TestBrowserLanding(t *testing.T) {
 	p.do("join with a loosely typed code",
 		chromedp.Navigate(ts.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`.saved-item`)),
-		chromedp.SendKeys(chromedp.CSS(`.panel-join input[name="code"]`), loose),
+		sendKeys(chromedp.CSS(`.panel-join input[name="code"]`), loose),
 		chromedp.Click(chromedp.CSS(`.panel-join button[type="submit"]`)),
 	)
 	p.waitFor("the participant page", fmt.Sprintf(`location.pathname === %s && document.querySelectorAll('.group-choices input').length === 4`, jsQuote("/j/"+code)), 10*time.Second)
@@ -596,7 +612,7 @@ func TestBrowserLanding(t *testing.T) {
 	p.do("try an unknown code",
 		chromedp.Navigate(ts.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`.panel-join input[name="code"]`)),
-		chromedp.SendKeys(chromedp.CSS(`.panel-join input[name="code"]`), "ZZZZ-ZZZZ"),
+		sendKeys(chromedp.CSS(`.panel-join input[name="code"]`), "ZZZZ-ZZZZ"),
 		chromedp.Click(chromedp.CSS(`.panel-join button[type="submit"]`)),
 	)
 	p.waitFor("the unknown-code message", `document.querySelector('.panel-join .form-error').textContent.includes('ZZZZZZZZ')`, 10*time.Second)

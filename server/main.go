@@ -144,6 +144,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /j/{code}", page)
 	mux.HandleFunc("GET /f/{code}", page)
 	mux.HandleFunc("GET /wall/{code}", page)
+	mux.HandleFunc("GET /print/{code}/{board}", page)
 	return secure(s.logRequests(mux))
 }
 

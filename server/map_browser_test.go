@@ -169,12 +169,12 @@ func (tb *browserTab) addActor(name, kind, ring, note string) {
 	tb.do("open the actor form", chromedp.Click(chromedp.CSS(`.map-tools-edit .btn-primary`)))
 	tb.waitFor("the actor form", `document.querySelector('.map-panel form input[name="name"]')`, 5*time.Second)
 	steps := []chromedp.Action[chromedp.Void]{
-		chromedp.SendKeys(chromedp.CSS(`.map-panel input[name="name"]`), name),
+		sendKeys(chromedp.CSS(`.map-panel input[name="name"]`), name),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`.map-panel input[value="%s"] + label`, kind))),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`.map-panel input[value="%s"] + label`, ring))),
 	}
 	if note != "" {
-		steps = append(steps, chromedp.SendKeys(chromedp.CSS(`.map-panel textarea[name="note"]`), note))
+		steps = append(steps, sendKeys(chromedp.CSS(`.map-panel textarea[name="note"]`), note))
 	}
 	steps = append(steps, chromedp.Click(chromedp.CSS(`.map-panel button[type="submit"]`)))
 	tb.do("fill the actor form", steps...)
@@ -338,7 +338,7 @@ func TestBrowserMap(t *testing.T) {
 	lea.do("fill the link form",
 		chromedp.Click(chromedp.CSS(`.map-panel input[value="financement"] + label`)),
 		chromedp.Click(chromedp.CSS(`.map-panel input[value="faire_avec"] + label`)),
-		chromedp.SendKeys(chromedp.CSS(`.map-panel input[name="label"]`), "Subvention annuelle"),
+		sendKeys(chromedp.CSS(`.map-panel input[name="label"]`), "Subvention annuelle"),
 		chromedp.Click(chromedp.CSS(`.map-panel button[type="submit"]`)),
 	)
 	lea.waitFor("the link on the map", `document.querySelectorAll('.map-edit [data-link]').length === 1`, 10*time.Second)
@@ -398,7 +398,7 @@ func TestBrowserMap(t *testing.T) {
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`button[data-action="edit"][data-id="%s"]`, mairieID))),
 		chromedp.WaitVisible(chromedp.CSS(`.map-panel input[name="name"]`)),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('.map-panel input[name="name"]').value = ''`),
-		chromedp.SendKeys(chromedp.CSS(`.map-panel input[name="name"]`), "Ville de Boutaric"),
+		sendKeys(chromedp.CSS(`.map-panel input[name="name"]`), "Ville de Boutaric"),
 		chromedp.Click(chromedp.CSS(`.map-panel button[type="submit"]`)),
 	)
 	zoe.waitSaved()
@@ -478,7 +478,7 @@ func TestBrowserMap(t *testing.T) {
 	lea.do("add an actor the server will refuse",
 		chromedp.Click(chromedp.CSS(`.map-tools-edit .btn-primary`)),
 		chromedp.WaitVisible(chromedp.CSS(`.map-panel input[name="name"]`)),
-		chromedp.SendKeys(chromedp.CSS(`.map-panel input[name="name"]`), "Refusé"),
+		sendKeys(chromedp.CSS(`.map-panel input[name="name"]`), "Refusé"),
 		chromedp.Click(chromedp.CSS(`.map-panel button[type="submit"]`)),
 	)
 	lea.waitFor("the explanation", `[...document.querySelectorAll('.toast-error')].some((x) => x.textContent.includes('La carte n’a pas enregistré') && x.textContent.includes('valeur'))`, 10*time.Second)
@@ -580,7 +580,7 @@ func TestBrowserMap(t *testing.T) {
 	cam.waitFor("the form", `document.querySelector('.map-panel input[name="name"]')`, 5*time.Second)
 	cam.mapShot("map-phone-form", ".map-panel")
 	cam.do("fill it",
-		chromedp.SendKeys(chromedp.CSS(`.map-panel input[name="name"]`), "Réseau des tiers-lieux"),
+		sendKeys(chromedp.CSS(`.map-panel input[name="name"]`), "Réseau des tiers-lieux"),
 		chromedp.Click(chromedp.CSS(`.map-panel input[value="reseau"] + label`)),
 		chromedp.Click(chromedp.CSS(`.map-panel input[value="territoire"] + label`)),
 		chromedp.Click(chromedp.CSS(`.map-panel button[type="submit"]`)),

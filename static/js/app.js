@@ -1,15 +1,18 @@
 // Entry point: one page, routed on location.pathname.
 //   /            landing (create or join a workshop)
 //   /j/CODE      participant
-//   /f/CODE#k=K  facilitator's wall
-//   /wall/CODE   projector's wall (read-only)
+//   /f/CODE#k=K  facilitator's control room (&g=GROUP: write in a group's fiche)
+//   /wall/CODE   projector's wall (read-only; #b=BOARD: one board, large)
+//   /print/CODE/BOARD  a group's fiche, ready to print (A4, PDF)
 
 import { applyDocumentLang, getLang, onLangChange, setLang, translate } from './i18n.js';
-import { normalizeCode } from './util.js';
+import { fragmentParams, normalizeCode } from './util.js';
 import { messagePage } from './ui.js';
 import { landing } from './pages/landing.js';
 import { participant } from './pages/participant.js';
-import { wall, facilitatorPage } from './pages/wall.js';
+import { wall } from './pages/wall.js';
+import { facilitatorPage } from './pages/control.js';
+import { printPage } from './pages/print.js';
 
 function setupLangSwitch() {
   const buttons = document.querySelectorAll('[data-lang]');
@@ -26,6 +29,8 @@ function setupLangSwitch() {
 function route(main) {
   const path = location.pathname.replace(/\/+$/, '') || '/';
   if (path === '/' || path === '/index.html') return landing(main);
+  const p = path.match(/^\/print\/([^/]+)\/([^/]+)$/);
+  if (p) return printPage(main, normalizeCode(decodeURIComponent(p[1])), decodeURIComponent(p[2]));
   const m = path.match(/^\/(j|f|wall)\/([^/]+)$/);
   if (m) {
     const raw = decodeURIComponent(m[2]);
@@ -35,7 +40,16 @@ function route(main) {
       history.replaceState(null, '', `/${m[1]}/${encodeURIComponent(code)}${location.hash}`);
     }
     if (m[1] === 'j') return participant(main, code);
-    if (m[1] === 'f') return facilitatorPage(main, code);
+    if (m[1] === 'f') {
+      // The key and the group are in the fragment: another one is another
+      // page (an anchor within the page is not).
+      const first = fragmentParams(location.hash);
+      window.addEventListener('hashchange', () => {
+        const now = fragmentParams(location.hash);
+        if (now.get('k') && (now.get('k') !== first.get('k') || now.get('g') !== first.get('g'))) location.reload();
+      });
+      return facilitatorPage(main, code);
+    }
     return wall(main, code);
   }
   messagePage(main, 'common.notFoundTitle', 'common.notFoundText');

@@ -88,8 +88,12 @@ export function stateFromSnapshot(snap) {
     st.sections[key] = (sec && typeof sec.text === 'string') ? sec.text : '';
   }
   st.meta = { ...(snap.meta || {}) };
+  // The workshop's control board says "kind":"control"; a group's board
+  // has no kind.
+  if (snap.kind) st.kind = snap.kind;
   for (const [id, el] of Object.entries(snap.elements || {})) {
     st.elements[id] = { elem: el.elem, props: { ...(el.props || {}) } };
+    if (el.by) st.elements[id].by = el.by;
   }
   return st;
 }
@@ -100,11 +104,14 @@ export function cloneState(st) {
 
 const ACTOR_DEFAULTS = { kind: 'autre', ring: 'proche' };
 const LINK_DEFAULTS = { kind: 'autre' };
+const COMMENT_DEFAULTS = { kind: 'commentaire' };
 
 // Applies committed changes (or, for the local view, changes we expect to be
 // committed) to a state, in place. Follows the rules of PROTOCOL.md so that
-// every replica ends up identical.
-export function applyChanges(st, changes) {
+// every replica ends up identical. `by` is the client id of whoever made the
+// changes: an element they create records it (a comment's author may change
+// it later; see server/PROTOCOL.md).
+export function applyChanges(st, changes, by = '') {
   for (const c of changes) {
     switch (c.kind) {
       case 'text':
@@ -126,9 +133,12 @@ export function applyChanges(st, changes) {
           st.elements[c.id] = { elem: 'link', props: { ...LINK_DEFAULTS, ...p } };
         } else if (c.elem === 'actor') {
           st.elements[c.id] = { elem: 'actor', props: { ...ACTOR_DEFAULTS, ...(c.props || {}) } };
+        } else if (c.elem === 'comment') {
+          st.elements[c.id] = { elem: 'comment', props: { ...COMMENT_DEFAULTS, ...(c.props || {}) } };
         } else {
           st.elements[c.id] = { elem: c.elem, props: { ...(c.props || {}) } };
         }
+        if (by && st.elements[c.id]) st.elements[c.id].by = by;
         break;
       }
       case 'set': {
@@ -159,8 +169,8 @@ export function applyChanges(st, changes) {
   return st;
 }
 
-export function applyBatch(st, b) {
-  if (b) applyChanges(st, batchToChanges(b));
+export function applyBatch(st, b, by = '') {
+  if (b) applyChanges(st, batchToChanges(b), by);
   return st;
 }
 

@@ -126,6 +126,12 @@ export function createMap(board, { mode = 'edit', group = '', workshop = '', onO
   const anims = new Map(); // id → {from, to, t0}
   let shown = new Map(); // id → {x, y} as last drawn
   const undo = new UndoStack();
+  let enterHeld = false; // an Enter key is down (see openPanel)
+  const onDocKey = (e) => {
+    if (e.key !== 'Enter') return;
+    enterHeld = e.type === 'keydown';
+    if (!enterHeld && panel) panel.fresh = false;
+  };
 
   // Read-only while the facilitator has locked or closed the board.
   const canEdit = () => editMode && board.hasState && board.canWrite
@@ -802,7 +808,10 @@ export function createMap(board, { mode = 'edit', group = '', workshop = '', onO
   function openPanel(type, id, content, focusEl) {
     const returnFocus = panel ? panel.returnFocus : document.activeElement;
     closePanel({ restore: false });
-    panel = { type, id, el: content, returnFocus };
+    // Opened by an Enter still held down (on an actor, a list button): that
+    // same key must not also submit the form once its field has the focus.
+    panel = { type, id, el: content, returnFocus, fresh: enterHeld };
+    if (enterHeld) setTimeout(() => { if (panel && panel.el === content) panel.fresh = false; }, 1000);
     panelHost.replaceChildren(content);
     panelHost.hidden = false;
     frame.classList.add('has-panel');
@@ -882,6 +891,7 @@ export function createMap(board, { mode = 'edit', group = '', workshop = '', onO
       h('div', { class: 'map-form-actions' }, submit, cancel, del));
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
+      if (panel && panel.fresh) return; // the Enter that opened it
       if (!canEdit()) { closePanel(); return; }
       const name = nameInput.value.trim();
       if (!name) { error.textContent = t('map.errName'); nameInput.focus(); return; }
@@ -992,6 +1002,7 @@ export function createMap(board, { mode = 'edit', group = '', workshop = '', onO
       h('div', { class: 'map-form-actions' }, submit, cancel, del));
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
+      if (panel && panel.fresh) return; // the Enter that opened it
       if (!canEdit()) { closePanel(); return; }
       const kind = radioValue(form, `lkind-${suffix}`) || 'autre';
       const niveau = radioValue(form, `niveau-${suffix}`) || '';
@@ -1129,6 +1140,8 @@ export function createMap(board, { mode = 'edit', group = '', workshop = '', onO
       if (keyMove && !(e.relatedTarget && svg.contains(e.relatedTarget) && e.relatedTarget.getAttribute('data-actor') === keyMove.id)) endKeyMove();
     });
     frame.addEventListener('keydown', onFrameKeyDown);
+    document.addEventListener('keydown', onDocKey, true);
+    document.addEventListener('keyup', onDocKey, true);
     svg.addEventListener('contextmenu', (e) => { if (drag) e.preventDefault(); });
     renderLegend();
   }
@@ -1156,6 +1169,8 @@ export function createMap(board, { mode = 'edit', group = '', workshop = '', onO
       if (drag) finishDrag();
       if (keyMove) endKeyMove();
       if (ro) ro.disconnect();
+      document.removeEventListener('keydown', onDocKey, true);
+      document.removeEventListener('keyup', onDocKey, true);
       for (const off of offs) off();
       clearTimeout(hintTimer);
       document.body.classList.remove('map-is-expanded');

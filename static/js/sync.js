@@ -20,6 +20,7 @@ import {
   emptyBatch, isEmptyBatch, salvageAfterReject, stateFromSnapshot, transformBatch,
 } from './batch.js';
 import { Emitter, backoffDelay, safeStorage, throttle, uuid } from './util.js';
+import { ServerClock } from './control.js';
 
 const CLIENT_KEY = 'tablee:client';
 const RECORD_PREFIX = 'tablee:rec:';
@@ -110,6 +111,7 @@ export class BoardSync extends Emitter {
     this.resyncing = false;
     this.error = null;
     this.presence = new Map(); // client -> { client, name, focus, cursor, x, y, t }
+    this.metaBy = {}; // meta prop -> client id of its last writer (as seen here)
     this.myPresence = null;
     this._holdUntil = 0;
     this._holdTimer = null;
@@ -125,6 +127,22 @@ export class BoardSync extends Emitter {
   get hasState() { return this.local !== null; }
   get canWrite() {
     return this.as !== 'viewer' && this.role !== 'viewer';
+  }
+  get isFacilitator() { return this.role === 'facilitator'; }
+  // The workshop's control board (timer, focus, placements), not a group's.
+  get isControl() { return !!(this.local && this.local.kind === 'control'); }
+  get locked() { return !!(this.local && this.local.meta.locked === true); }
+  get closed() { return !!(this.local && this.local.meta.closed === true); }
+  // May this client change the fiche (texts, choices, map)? Not a viewer,
+  // and not a participant while the facilitator has locked the board or
+  // closed the workshop.
+  get canEditFiche() {
+    return this.canWrite && (this.isFacilitator || (!this.locked && !this.closed));
+  }
+  // May it write comments? Also while the board is locked (the room
+  // comments while a group presents), not once the workshop is closed.
+  get canComment() {
+    return this.canWrite && (this.isFacilitator || !this.closed);
   }
   text(section) { return this.local ? (this.local.sections[section] ?? '') : ''; }
   get meta() { return this.local ? this.local.meta : {}; }
@@ -151,7 +169,7 @@ export class BoardSync extends Emitter {
 
   // `op` applies to the current local text of `section`.
   submitText(section, op) {
-    if (!this.local || !this.canWrite) return false;
+    if (!this.local || !this.canEditFiche) return false;
     const clean = normalize(op);
     if (!clean.length) return true;
     this.local.sections[section] = apply(this.local.sections[section] ?? '', clean);
@@ -162,8 +180,9 @@ export class BoardSync extends Emitter {
   }
 
   setMeta(props) {
-    if (!this.local || !this.canWrite) return false;
+    if (!this.local || !this.canEditFiche) return false;
     Object.assign(this.local.meta, props);
+    for (const k of Object.keys(props)) this.metaBy[k] = this.sync.client;
     const b = emptyBatch();
     b.meta = { ...props };
     this._queue(b);
@@ -173,12 +192,19 @@ export class BoardSync extends Emitter {
 
   changeElements(changes) {
     if (!this.local || !this.canWrite) return false;
-    applyChanges(this.local, changes);
+    if (!this.canEditFiche && !(this.canComment && this._onlyComments(changes))) return false;
+    applyChanges(this.local, changes, this.sync.client);
     const b = emptyBatch();
     b.elems = JSON.parse(JSON.stringify(changes));
     this._queue(b);
     this.emit('elements', this.local.elements);
     return true;
+  }
+
+  _onlyComments(changes) {
+    const els = this.local.elements;
+    return changes.length > 0 && changes.every((c) => (c.kind === 'create' ? c.elem === 'comment'
+      : (c.kind === 'set' || c.kind === 'delete') && (!els[c.id] || els[c.id].elem === 'comment')));
   }
 
   // { focus, cursor, x, y }; a missing or null field is left out (the
@@ -244,6 +270,7 @@ export class BoardSync extends Emitter {
 
   helloMessage({ fresh = false } = {}) {
     const m = { type: 'hello', board: this.id, client: this.sync.client, name: this.sync.name, key: this.key };
+    this._helloAt = this.sync.now(); // the welcome's `time` samples the server's clock
     if (this.as) m.as = this.as;
     if (!fresh && this.state && this.epoch != null) m.since = { v: this.v, epoch: this.epoch };
     return m;
@@ -256,6 +283,7 @@ export class BoardSync extends Emitter {
   }
 
   _onWelcome(msg) {
+    this.sync.clock.sample(msg.time, this.sync.now(), this._helloAt);
     this.role = msg.role || this.role;
     this.error = null;
     const lastSeq = Number(msg.lastSeq) || 0;
@@ -310,7 +338,7 @@ export class BoardSync extends Emitter {
   }
 
   _ackInflight(v) {
-    applyBatch(this.state, this.inflight.batch);
+    applyBatch(this.state, this.inflight.batch, this.sync.client);
     this.v = v;
     this.inflight = null;
     this._persistNow();
@@ -336,7 +364,10 @@ export class BoardSync extends Emitter {
         this.local.sections[s] = apply(this.local.sections[s] ?? '', r);
         this.emit('remote', { section: s, op: r, client: from && from.client });
       } else {
-        applyChanges(this.state, [c]);
+        applyChanges(this.state, [c], from && from.client);
+        if (c.kind === 'meta' && from && from.client) {
+          for (const k of Object.keys(c.props || {})) this.metaBy[k] = from.client;
+        }
         other = true;
       }
     }
@@ -389,8 +420,8 @@ export class BoardSync extends Emitter {
   _recomputeAll() {
     const local = cloneState(this.state);
     try {
-      applyBatch(local, this.inflight && this.inflight.batch);
-      applyBatch(local, this.pending);
+      applyBatch(local, this.inflight && this.inflight.batch, this.sync.client);
+      applyBatch(local, this.pending, this.sync.client);
       this.local = local;
     } catch (err) {
       // Our own unsent work does not fit the text any more (should not
@@ -406,8 +437,8 @@ export class BoardSync extends Emitter {
     const tmp = cloneState({ ...this.state, sections: {} });
     const strip = (b) => b && { text: {}, meta: b.meta, elems: b.elems };
     try {
-      applyBatch(tmp, strip(this.inflight && this.inflight.batch));
-      applyBatch(tmp, strip(this.pending));
+      applyBatch(tmp, strip(this.inflight && this.inflight.batch), this.sync.client);
+      applyBatch(tmp, strip(this.pending), this.sync.client);
     } catch { /* element changes never throw */ }
     this.local.meta = tmp.meta;
     this.local.elements = tmp.elements;
@@ -603,6 +634,8 @@ export class Sync extends Emitter {
     this.win = win;
     this.opts = { ...DEFAULTS, ...opts };
     this.boards = new Map();
+    this.clock = new ServerClock(); // from the `time` of welcome and pong
+    this.deleted = false;
     this.ws = null;
     this.open = false;
     this.everOpened = false;
@@ -642,6 +675,9 @@ export class Sync extends Emitter {
 
   isOpen() { return this.open; }
 
+  // The server's clock (Unix ms), as well as this device can tell.
+  serverNow() { return this.clock.now(this.now()); }
+
   start() {
     if (!this.stopped) return this;
     this.stopped = false;
@@ -651,6 +687,18 @@ export class Sync extends Emitter {
       this.win.addEventListener('pagehide', this._onHide);
       this.win.document?.addEventListener('visibilitychange', this._onVisible);
     }
+    this._timers.presence = this.timers.setInterval(() => this._presenceTick(), 1000);
+    this._connect();
+    return this;
+  }
+
+  // After a 4004 that deleted only some of the boards: the page unfollowed
+  // them; connect again for the others.
+  resume() {
+    if (!this.stopped || !this.deleted) return this;
+    this.deleted = false;
+    this.stopped = false;
+    this.attempt = 0;
     this._timers.presence = this.timers.setInterval(() => this._presenceTick(), 1000);
     this._connect();
     return this;
@@ -749,6 +797,22 @@ export class Sync extends Emitter {
   _scheduleReconnect(code) {
     if (this.stopped) return;
     let delay;
+    if (code === 4004) {
+      // A board this connection follows was deleted (its workshop, or its
+      // group): reconnecting would not bring it back. Stop, and let the page
+      // find out which (it may unfollow the board and resume()).
+      this.stopped = true;
+      this.deleted = true;
+      for (const b of this.boards.values()) {
+        b.inflight = null;
+        b.pending = null;
+        this.storage.remove(b._recordKey());
+      }
+      for (const k of Object.keys(this._timers)) this._clearTimer(k);
+      this.emit('deleted', {});
+      this.emit('error', { code: 'deleted', message: 'this workshop was deleted' });
+      return;
+    }
     if (code === 4029) {
       // Too many refused keys: retrying cannot help, the user must fix the code.
       this.stopped = true;
@@ -780,6 +844,7 @@ export class Sync extends Emitter {
   _ping() {
     if (!this.open) return;
     const sentAt = this.now();
+    this._pingAt = sentAt;
     let sent = false;
     for (const b of this.boards.values()) {
       if (b.ready) { this.send({ type: 'ping', board: b.id }); sent = true; }
@@ -812,7 +877,10 @@ export class Sync extends Emitter {
       case 'op': if (b) b._onOp(msg); break;
       case 'reject': if (b) b._onReject(msg); break;
       case 'presence': if (b) b._onPresence(msg); break;
-      case 'pong': if (b) b._onPong(msg); break;
+      case 'pong':
+        this.clock.sample(msg.time, this.now(), this._pingAt);
+        if (b) b._onPong(msg);
+        break;
       case 'status':
         if (b) {
           b.degraded = msg.storage === 'degraded';

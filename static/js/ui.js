@@ -17,12 +17,15 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, body) {
+// key: the facilitator key, sent as a bearer token (never in the URL).
+export async function api(method, path, body, { key = null } = {}) {
   let res;
+  const headers = body ? { 'Content-Type': 'application/json' } : {};
+  if (key) headers.Authorization = `Bearer ${key}`;
   try {
     res = await fetch(path, {
       method,
-      headers: body ? { 'Content-Type': 'application/json' } : {},
+      headers,
       body: body ? JSON.stringify(body) : undefined,
       credentials: 'same-origin',
     });
@@ -38,7 +41,19 @@ export async function api(method, path, body) {
   return data;
 }
 
-export const getWorkshop = (code) => api('GET', `/api/workshops/${encodeURIComponent(code)}`);
+const wsPath = (code) => `/api/workshops/${encodeURIComponent(code)}`;
+export const getWorkshop = (code) => api('GET', wsPath(code));
+export const getBoard = (board, code) => api('GET', `/api/boards/${encodeURIComponent(board)}?key=${encodeURIComponent(code)}`);
+// The facilitator's actions (server/PROTOCOL.md, "The facilitator's actions").
+export const patchWorkshop = (code, key, body) => api('PATCH', wsPath(code), body, { key });
+export const closeWorkshop = (code, key, closed) => api('POST', `${wsPath(code)}/close`, { closed }, { key });
+export const deleteWorkshop = (code, key) => api('DELETE', wsPath(code), null, { key });
+// Downloads: a group's fiche with the code, the whole workshop with the key.
+export const exportURL = (board, code, format, lang) => `/api/boards/${encodeURIComponent(board)}/export.${format}?key=${encodeURIComponent(code)}&lang=${lang === 'en' ? 'en' : 'fr'}`;
+export const archiveURL = (code, key) => `${wsPath(code)}/archive.zip?key=${encodeURIComponent(key)}`;
+export const printURL = (code, board) => `/print/${encodeURIComponent(code)}/${encodeURIComponent(board)}`;
+export const projectionURL = (code, board) => `/wall/${encodeURIComponent(code)}${board ? `#b=${encodeURIComponent(board)}` : ''}`;
+export const writeForGroupURL = (code, key, group) => `/f/${encodeURIComponent(code)}#k=${encodeURIComponent(key)}&g=${encodeURIComponent(group)}`;
 export const createWorkshop = (title, groups) => api('POST', '/api/workshops', { title, groups });
 export const qrURL = (code) => `/api/workshops/${encodeURIComponent(code)}/qr.svg`;
 export const joinURL = (code) => `${location.origin}/j/${encodeURIComponent(code)}`;
@@ -167,6 +182,26 @@ export function notify(message, { kind = 'info', timeout = kind === 'error' ? 0 
 
 export function setTitle(...parts) {
   document.title = [...parts.filter(Boolean), t('app.name')].join(' · ');
+}
+
+// After a close 4004 (a board this page follows was deleted): the workshop
+// as it is now, or null if it was deleted (only a group may have gone).
+export async function workshopAfterDelete(code) {
+  for (let i = 0; ; i++) {
+    try {
+      return await getWorkshop(code);
+    } catch (err) {
+      if (err.status === 404 || i >= 3) return null;
+      await new Promise((r) => { setTimeout(r, 1500); });
+    }
+  }
+}
+
+// The workshop was deleted (close 4004, or its page is gone): say it once,
+// nothing reconnects.
+export function deletedPage(root) {
+  messagePage(root, 'deleted.title', 'deleted.text');
+  setTitle(t('deleted.title'));
 }
 
 // A full-page message (not found, missing key…).

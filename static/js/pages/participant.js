@@ -1,28 +1,50 @@
 // "/j/CODE": a participant picks a name and a group, then co-writes the
-// group's fiche-projet.
+// group's fiche-projet (fiche.js). The page also follows the workshop's
+// control board:
+//   - the phase timer, in the fiche's header;
+//   - "everyone look here": a focus newer than the page scrolls to the
+//     section asked, or shows another group's fiche read-only with a comment
+//     box (the restitution, restitution.js);
+//   - placements: an assign naming this device moves it to its group.
+// "/f/CODE#k=KEY&g=GROUP": the facilitator writes in a group's fiche on its
+// behalf (facilitatorFiche).
 
 import { h, uid } from '../dom.js';
-import { t, tn, onLangChange } from '../i18n.js';
+import { t, onLangChange } from '../i18n.js';
 import { Sync, tabClientId } from '../sync.js';
-import { SECTIONS, NIVEAUX } from '../batch.js';
-import { bindText } from '../textbinding.js';
-import { getWorkshop, local, messagePage, notify, setTitle, statusIndicator } from '../ui.js';
-import { throttle } from '../util.js';
-import { createMap } from '../map.js';
+import {
+  deletedPage, facilitatorURL, getWorkshop, local, messagePage, notify, setTitle, workshopAfterDelete,
+} from '../ui.js';
+import { safeStorage } from '../util.js';
+import { groupToFollow, newFocus } from '../control.js';
+import { createFiche } from '../fiche.js';
+import { createTimer } from '../timer.js';
+import { createRestitution } from './restitution.js';
 
 const NAME_KEY = 'tablee:name';
 const groupKey = (code) => `tablee:group:${code}`;
+const assignedKey = (code) => `tablee:assigned:${code}`;
+const session = safeStorage(() => globalThis.sessionStorage);
 
-export async function participant(root, code) {
+// When this page was loaded (this device's clock): only a focus asked after
+// it moves the page. And the last focus acted on (server clock).
+const PAGE_LOADED = Date.now();
+let focusHandled = 0;
+
+async function loadWorkshop(root, code) {
   root.replaceChildren(h('p', { class: 'loading', i18n: 'common.loading' }));
-  let ws;
   try {
-    ws = await getWorkshop(code);
+    return await getWorkshop(code);
   } catch (err) {
     if (err.status === 404) messagePage(root, 'join.notFoundTitle', 'join.notFoundText', { code });
     else messagePage(root, 'common.errTitle', err.code === 'network' ? 'common.errNetwork' : 'common.errServer', { message: err.message });
-    return () => {};
+    return null;
   }
+}
+
+export async function participant(root, code) {
+  const ws = await loadWorkshop(root, code);
+  if (!ws) return () => {};
 
   let cleanup = () => {};
   const show = (fn) => { cleanup(); cleanup = fn() || (() => {}); };
@@ -30,12 +52,12 @@ export async function participant(root, code) {
   const chooseIdentity = () => show(() => identityForm(root, ws, code, (name, group) => {
     local.set(NAME_KEY, name);
     local.set(groupKey(code), group.id);
-    show(() => boardView(root, ws, code, name, group, chooseIdentity));
+    show(() => room(root, ws, code, name, group, chooseIdentity));
   }));
 
   const name = (local.get(NAME_KEY) || '').trim();
   const group = ws.groups.find((g) => g.id === local.get(groupKey(code)));
-  if (name && group) show(() => boardView(root, ws, code, name, group, chooseIdentity));
+  if (name && group) show(() => room(root, ws, code, name, group, chooseIdentity));
   else chooseIdentity();
   return () => cleanup();
 }
@@ -81,241 +103,199 @@ function identityForm(root, ws, code, done) {
   return onLangChange(retitle);
 }
 
-// ---- Step 2: the fiche-projet ----------------------------------------------------
+// ---- Step 2: the room: the group's fiche, or another's during a restitution ------
 
-function boardView(root, ws, code, name, group, changeIdentity) {
-  const offs = [];
-  const bindings = [];
+function room(root, ws, code, name, startGroup, changeIdentity) {
   let sync = null;
-  let board = null;
+  let control = null;
+  let timer = null;
+  let view = null; // { kind: 'fiche' | 'restitution', board, destroy, show }
+  let group = startGroup;
   let disposed = false;
+  const offs = [];
 
-  const status = statusIndicator();
-  const people = h('ul', { class: 'people', 'aria-label': t('board.peopleLabel') });
-  const lockNotice = h('p', { class: 'notice notice-lock', role: 'status', hidden: true, i18n: 'board.locked' });
-  const errorBox = h('div', { class: 'notice notice-error', role: 'alert', hidden: true });
-  const loading = h('p', { class: 'loading', i18n: 'common.loading' });
+  // A restitution is going on that this page did not follow (it was loaded
+  // after): offer to join it.
+  const ongoing = h('div', { class: 'notice notice-focus ongoing', hidden: true });
+  const body = h('div', { class: 'room-body' });
+  root.replaceChildren(h('div', { class: 'room' }, ongoing, body));
 
-  const changeBtn = h('button', { type: 'button', class: 'btn btn-link btn-small change-identity', i18n: 'board.change' });
-  changeBtn.addEventListener('click', () => changeIdentity());
+  const groupOfBoard = (boardId) => ws.groups.find((g) => g.board === boardId) || null;
 
-  // Sticky and small: which group, and whether the work is saved.
-  const header = h('header', { class: 'board-head' },
-    h('div', { class: 'board-head-main' },
-      h('p', { class: 'eyebrow', text: ws.title }),
-      h('h1', { class: 'group-name', text: group.name })),
-    status.el);
+  // Who asked everyone to look: the facilitator's name from its presence on
+  // the control board, if it is known.
+  function asker() {
+    const by = control && control.metaBy.focusAt;
+    const p = by && control.presence.get(by);
+    return p && p.name ? p.name : t('focus.facilitator');
+  }
 
-  // Project title (meta.title): last writer wins, so a plain input.
-  const titleId = uid('ptitle');
-  const titleInput = h('input', {
-    id: titleId, type: 'text', class: 'project-title', maxlength: 200, autocomplete: 'off',
-    i18nPlaceholder: 'board.projectTitlePlaceholder', disabled: true,
-  });
-  let titleComposing = false;
-  const sendTitle = () => { if (board && !titleComposing) board.setMeta({ title: titleInput.value }); };
-  titleInput.addEventListener('compositionstart', () => { titleComposing = true; });
-  titleInput.addEventListener('compositionend', () => { titleComposing = false; sendTitle(); });
-  titleInput.addEventListener('input', (ev) => { if (!ev.isComposing) sendTitle(); });
+  function closeView() {
+    if (!view) return;
+    view.destroy();
+    if (view.kind === 'restitution') sync.unfollow(view.board.id);
+    view = null;
+  }
 
-  // Sections.
-  let niveau = null; // { el, inputs }, built with the niveau section
-  const sectionEls = {};
-  const sectionList = h('div', { class: 'sections' }, SECTIONS.map((key, i) => {
-    const taId = uid(`s-${key}`);
-    const helpId = uid('help');
-    const headId = uid('head');
-    const writers = h('span', { class: 'writers', 'aria-live': 'off' });
-    const textarea = h('textarea', {
-      id: taId, class: 'section-text', rows: 3, 'aria-labelledby': headId, 'aria-describedby': helpId,
-      spellcheck: 'true', disabled: true, dataset: { section: key },
+  // The group's board stays followed during a restitution (its edits go on).
+  let own = null;
+
+  function showFiche() {
+    if (view && view.kind === 'fiche' && view.groupId === group.id) return view;
+    closeView();
+    if (own && own.id !== group.board) { sync.unfollow(own.id); own = null; }
+    if (!own) own = sync.follow(group.board, { key: code });
+    const board = own;
+    const fiche = createFiche(body, {
+      sync, board, ws, code, group, name, headerExtras: [timer.el], onChangeIdentity: changeIdentity,
     });
-    let extra = null;
-    if (key === 'niveau') extra = niveauChoice();
-    sectionEls[key] = { textarea, writers };
-    return h('section', { class: 'fiche-section', id: `section-${key}`, dataset: { section: key } },
-      h('div', { class: 'section-head' },
-        h('h2', { id: headId },
-          h('span', { class: 'section-num', 'aria-hidden': 'true', text: `${i + 1}` }),
-          h('span', { i18n: `section.${key}.title` })),
-        writers),
-      h('p', { id: helpId, class: 'section-help', i18n: `section.${key}.help` }),
-      extra && extra.el,
-      textarea);
-  }));
-
-  // Niveau de coopération: radio group on meta.niveau.
-  function niveauChoice() {
-    const name = uid('niveau');
-    const legendId = uid('legend');
-    const inputs = {};
-    const el = h('fieldset', { class: 'niveau-choice' },
-      h('legend', { id: legendId, class: 'visually-hidden', i18n: 'niveau.legend' }),
-      NIVEAUX.map((n) => {
-        const id = uid(n);
-        const input = h('input', { type: 'radio', name, id, value: n, disabled: true });
-        input.addEventListener('change', () => { if (input.checked && board) board.setMeta({ niveau: n }); });
-        inputs[n] = input;
-        return h('div', { class: 'niveau-option' }, input,
-          h('label', { for: id },
-            h('span', { class: 'niveau-label', i18n: `niveau.${n}.label` }),
-            h('span', { class: 'niveau-kind', i18n: `niveau.${n}.kind` }),
-            h('span', { class: 'niveau-explain', i18n: `niveau.${n}.explain` })));
-      }));
-    niveau = { el, inputs };
-    return niveau;
+    view = { kind: 'fiche', groupId: group.id, board, destroy: fiche.destroy, show: fiche.show };
+    renderOngoing();
+    return view;
   }
 
-  // Carte des acteurs: part of the Éco-système, right after its text.
-  const mapHeadId = uid('maphead');
-  const mapHost = h('div', { class: 'map-host' }, h('p', { class: 'loading', i18n: 'common.loading' }));
-  const mapSection = h('section', { class: 'fiche-section map-section', id: 'section-carte', 'aria-labelledby': mapHeadId },
-    h('div', { class: 'section-head' },
-      h('h2', { id: mapHeadId },
-        h('span', { class: 'section-num map-num', 'aria-hidden': 'true', text: '◎' }),
-        h('span', { i18n: 'map.title' }))),
-    h('p', { class: 'section-help', i18n: 'map.sectionHelp' }),
-    mapHost);
-  sectionList.querySelector('#section-ecosysteme').after(mapSection);
-  let map = null;
-
-  // Nous avons terminé (meta.done).
-  const doneBtn = h('button', { type: 'button', class: 'btn btn-done', 'aria-pressed': 'false', disabled: true },
-    h('span', { class: 'done-mark', 'aria-hidden': 'true' }), h('span', { class: 'done-text', i18n: 'board.done' }));
-  const doneHint = h('p', { class: 'hint done-hint', i18n: 'board.doneHint' });
-  doneBtn.addEventListener('click', () => { if (board) board.setMeta({ done: !board.meta.done }); });
-
-  const content = h('div', { class: 'fiche', hidden: true },
-    lockNotice,
-    h('div', { class: 'field project-title-field' },
-      h('label', { for: titleId, class: 'project-title-label', i18n: 'board.projectTitle' }),
-      titleInput),
-    sectionList,
-    h('div', { class: 'done-box' }, doneBtn, doneHint));
-
-  root.replaceChildren(h('div', { class: 'board-page' },
-    header,
-    h('section', { class: 'presence-bar', 'aria-labelledby': 'people-title' },
-      h('h2', { id: 'people-title', class: 'presence-title', i18n: 'board.here' }), people, changeBtn),
-    errorBox, loading, content));
-
-  const retitle = () => setTitle(group.name, ws.title);
-  retitle();
-
-  // ---- rendering from the board's local view ------------------------------
-
-  const locked = () => !!(board && board.meta.locked);
-
-  function renderMeta() {
-    if (!board || !board.hasState) return;
-    const m = board.meta;
-    const ro = locked() || !board.canWrite;
-    lockNotice.hidden = !m.locked;
-    if (!(document.activeElement === titleInput && !ro) || titleInput.value === '') {
-      const want = typeof m.title === 'string' ? m.title : '';
-      if (titleInput.value !== want && !titleComposing) titleInput.value = want;
+  function showRestitution(boardId, section, who) {
+    const other = groupOfBoard(boardId);
+    if (!other) return;
+    if (!(view && view.kind === 'restitution' && view.board.id === boardId)) {
+      closeView();
+      const board = sync.follow(boardId, { key: code, persist: false });
+      const r = createRestitution(body, {
+        sync, board, ws, group: other, name, who, headerExtras: [timer.el],
+        onBack: () => { showFiche(); window.scrollTo(0, 0); },
+      });
+      view = { kind: 'restitution', board, destroy: r.destroy, show: r.show, setWho: r.setWho };
+    } else {
+      view.setWho(who);
     }
-    titleInput.disabled = false;
-    titleInput.readOnly = ro;
-    for (const [n, input] of Object.entries(niveau.inputs)) {
-      input.checked = m.niveau === n;
-      input.disabled = ro;
+    renderOngoing();
+    requestAnimationFrame(() => view && view.show(section));
+  }
+
+  function checkFocus() {
+    if (!control || !control.hasState || !sync.clock.known) return;
+    const f = newFocus(control.meta, Math.max(sync.clock.now(PAGE_LOADED), focusHandled));
+    if (!f) { renderOngoing(); return; }
+    focusHandled = f.at;
+    if (f.release) {
+      if (view && view.kind === 'restitution') {
+        showFiche();
+        notify(t('focus.released'));
+      }
+      renderOngoing();
+      return;
     }
-    doneBtn.disabled = ro;
-    doneBtn.setAttribute('aria-pressed', m.done ? 'true' : 'false');
-    for (const { textarea } of Object.values(sectionEls)) {
-      textarea.disabled = false;
-      textarea.readOnly = ro;
+    if (f.board === group.board) {
+      const v = showFiche();
+      requestAnimationFrame(() => v.show(f.section));
+      notify(t('focus.lookOwn', { who: asker() }));
+    } else if (groupOfBoard(f.board)) {
+      showRestitution(f.board, f.section, asker());
     }
   }
 
-  function renderPeople() {
-    if (!board) return;
-    const others = board.people();
-    people.replaceChildren(
-      h('li', { class: 'person person-me', text: t('board.meChip', { name }) }),
-      ...others.map((p) => h('li', { class: 'person', text: p.name || t('board.anonymous') })));
-    for (const [key, { writers }] of Object.entries(sectionEls)) {
-      const here = others.filter((p) => p.focus === key);
-      writers.replaceChildren(...here.map((p) => h('span', { class: 'writer', text: p.name || t('board.anonymous') })));
-      writers.setAttribute('aria-label', here.length ? tn('board.writing', here.length, { names: here.map((p) => p.name).join(', ') }) : '');
+  function renderOngoing() {
+    const m = control && control.hasState ? control.meta : {};
+    const other = m.focusBoard && m.focusBoard !== group.board ? groupOfBoard(m.focusBoard) : null;
+    const watching = view && view.kind === 'restitution' && view.board.id === m.focusBoard;
+    ongoing.hidden = !other || watching;
+    if (ongoing.hidden) { ongoing.replaceChildren(); return; }
+    ongoing.replaceChildren(
+      h('p', { text: t('focus.ongoing', { group: other.name }) }),
+      h('button', { type: 'button', class: 'btn btn-small btn-primary', i18n: 'focus.join', on: { click: () => showRestitution(other.board, m.focusSection || '', asker()) } }));
+  }
+
+  async function checkAssign() {
+    if (!control || !control.hasState) return;
+    const g = groupToFollow(control.elements, sync.client, session.get(assignedKey(code)) || '');
+    if (!g) return;
+    session.set(assignedKey(code), g);
+    let target = ws.groups.find((x) => x.id === g);
+    if (!target) {
+      // A group added since this page loaded.
+      try { Object.assign(ws, await getWorkshop(code)); } catch { return; }
+      target = ws.groups.find((x) => x.id === g);
+      if (!target || disposed) return;
     }
+    local.set(groupKey(code), target.id);
+    if (target.id === group.id) return;
+    group = target;
+    if (!view || view.kind === 'fiche') showFiche();
+    notify(t('assign.moved', { group: target.name }));
   }
-
-  function showError(key, params) {
-    errorBox.hidden = false;
-    errorBox.replaceChildren(h('p', { text: t(key, params) }));
-  }
-
-  function mount() {
-    loading.remove();
-    content.hidden = false;
-    for (const key of SECTIONS) {
-      const { textarea } = sectionEls[key];
-      bindings.push(bindText(textarea, board, key, { onFocus: (p) => board.setPresence(p) }));
-    }
-    renderMeta();
-    renderPeople();
-  }
-
-  // Auto-grown textareas change height when the width changes.
-  const regrow = throttle(() => { for (const b of bindings) b.grow(); }, 200);
-  window.addEventListener('resize', regrow);
-
-  // ---- sync ----------------------------------------------------------------------
 
   (async () => {
     const client = await tabClientId();
     if (disposed) return;
     sync = new Sync({ client, name });
-    board = sync.follow(group.board, { key: code });
-    map = createMap(board, { mode: 'edit', group: group.name, workshop: ws.title });
-    mapHost.replaceChildren(map.el);
-    const setStatus = () => {
-      if (!sync.everOpened && !board.hasState) status.set('connecting');
-      else status.set(board.status());
-    };
-    offs.push(
-      board.on('status', setStatus),
-      board.on('welcome', () => { if (!bindings.length) mount(); errorBox.hidden = true; renderMeta(); setStatus(); }),
-      board.on('meta', renderMeta),
-      board.on('reset', renderMeta),
-      board.on('presence', renderPeople),
-      board.on('reject', (r) => {
-        if (r.retrying) return;
-        if (map && map.handleReject(r)) return; // a map change: the map says why
-        notify(r.code === 'locked' ? t('board.rejectLocked') : t('board.rejected', { message: r.message || r.code }), { kind: 'error' });
-      }),
-      board.on('lost', () => notify(t('board.lost'), { kind: 'error' })),
-      board.on('error', (e) => {
-        if (!board.ready) showError(e.code === 'forbidden' || e.code === 'not_found' ? 'board.errAccess' : 'board.errGeneric', { message: e.message || e.code });
-      }),
-      sync.on('connection', setStatus),
-      sync.on('error', (e) => {
-        if (e.code === 'policy') showError('common.errPolicy');
-        if (e.code === 'refused') showError('common.errRefused');
-      }),
-    );
-    // Show a reloaded tab's text at once, before the server answers.
-    if (board.hasState) mount();
-    // Be listed by the others from the start (no section yet).
-    board.setPresence({ focus: null });
-    titleInput.addEventListener('focus', () => board.setPresence({ focus: 'title' }));
-    titleInput.addEventListener('blur', () => { board.setPresence({ focus: null }); renderMeta(); });
+    if (ws.control) control = sync.follow(ws.control, { key: code, persist: false });
+    timer = createTimer(sync, control, { variant: 'bar' });
+    showFiche();
+    if (control) {
+      offs.push(
+        control.on('welcome', () => { checkAssign(); checkFocus(); }),
+        control.on('meta', () => checkFocus()),
+        control.on('reset', () => { checkAssign(); checkFocus(); }),
+        control.on('elements', () => checkAssign()),
+      );
+    }
+    offs.push(sync.on('deleted', async () => {
+      const fresh = await workshopAfterDelete(code);
+      if (disposed) return;
+      if (!fresh) {
+        disposed = true;
+        closeView();
+        deletedPage(root);
+        return;
+      }
+      // Only a group went (the facilitator removed it before it started).
+      Object.assign(ws, fresh);
+      if (!ws.groups.some((g) => g.id === group.id)) {
+        notify(t('board.groupRemoved'), { kind: 'error' });
+        changeIdentity();
+        return;
+      }
+      if (view && view.kind === 'restitution' && !groupOfBoard(view.board.id)) showFiche();
+      for (const id of [...sync.boards.keys()]) {
+        if (id !== ws.control && !groupOfBoard(id)) sync.unfollow(id);
+      }
+      sync.resume();
+    }));
     sync.start();
-    setStatus();
   })();
-
-  const offLang = onLangChange(() => { retitle(); renderPeople(); people.setAttribute('aria-label', t('board.peopleLabel')); });
 
   return () => {
     disposed = true;
-    window.removeEventListener('resize', regrow);
-    regrow.cancel();
-    offLang();
     for (const off of offs) off();
-    for (const b of bindings) b.destroy();
-    if (map) map.destroy();
+    closeView();
+    if (timer) timer.destroy();
     if (sync) sync.stop();
   };
+}
+
+// ---- The facilitator writes for a group -----------------------------------------
+
+export async function facilitatorFiche(root, code, key, groupId) {
+  const ws = await loadWorkshop(root, code);
+  if (!ws) return () => {};
+  const group = ws.groups.find((g) => g.id === groupId);
+  if (!group) {
+    messagePage(root, 'board.noGroupTitle', 'board.noGroupText', {}, [
+      h('a', { class: 'btn btn-primary', href: facilitatorURL(code, key), i18n: 'board.backToRoom' })]);
+    return () => {};
+  }
+  const client = await tabClientId();
+  const sync = new Sync({ client, name: t('wall.nameFacilitator') });
+  const board = sync.follow(group.board, { key });
+  const back = h('a', { class: 'btn btn-small btn-secondary', href: facilitatorURL(code, key), i18n: 'board.backToRoom' });
+  const fiche = createFiche(root, { sync, board, ws, code, group, name: t('wall.nameFacilitator'), facilitator: true, headerExtras: [back] });
+  const off = sync.on('deleted', async () => {
+    const fresh = await workshopAfterDelete(code);
+    if (fresh && fresh.groups.some((g) => g.id === groupId)) { sync.resume(); return; }
+    fiche.destroy();
+    if (fresh) messagePage(root, 'board.noGroupTitle', 'board.noGroupText', {}, [h('a', { class: 'btn btn-primary', href: facilitatorURL(code, key), i18n: 'board.backToRoom' })]);
+    else deletedPage(root);
+  });
+  sync.start();
+  return () => { off(); fiche.destroy(); sync.stop(); };
 }

@@ -4,7 +4,7 @@
 // sender, op to the others) and lets a test decide when frames are delivered.
 
 import { apply, normalize, transform } from '../ot.js';
-import { SECTIONS } from '../batch.js';
+import { SECTIONS, applyChanges } from '../batch.js';
 
 export class Network {
   constructor() { this.queue = []; }
@@ -26,13 +26,18 @@ export class FakeServer {
     this.rejectNext = null; // { code, message } to refuse the next submit
     this.silent = false; // true: swallow everything (a dead link)
     this.logLimit = Infinity; // keep at most this many log entries
+    this.clock = null; // a FakeClock: welcome and pong then carry `time`
+    this.timeOffset = 0; // the server's clock minus the clients' clock
+    this.forceRole = null; // the role every hello gets (e.g. 'facilitator')
   }
+
+  time() { return this.clock ? this.clock.now() + this.timeOffset : undefined; }
 
   board(id) {
     if (!this.boards.has(id)) {
       const sections = {};
       for (const s of SECTIONS) sections[s] = '';
-      this.boards.set(id, { id, v: 0, epoch: 'e1', sections, meta: {}, log: [], committed: new Map() });
+      this.boards.set(id, { id, v: 0, epoch: 'e1', sections, meta: {}, elements: {}, deleted: [], log: [], committed: new Map() });
     }
     return this.boards.get(id);
   }
@@ -40,7 +45,9 @@ export class FakeServer {
   snapshot(b) {
     const sections = {};
     for (const [k, text] of Object.entries(b.sections)) sections[k] = { text };
-    return { board: b.id, workshop: 'w', group: 'g', v: b.v, epoch: b.epoch, sections, meta: { ...b.meta }, elements: {} };
+    const snap = { board: b.id, workshop: 'w', group: b.kind === 'control' ? '' : 'g', v: b.v, epoch: b.epoch, sections, meta: { ...b.meta }, elements: JSON.parse(JSON.stringify(b.elements)) };
+    if (b.kind) snap.kind = b.kind;
+    return snap;
   }
 
   // Resets a board's history (a new epoch).
@@ -52,6 +59,8 @@ export class FakeServer {
     b.committed = new Map();
     for (const s of SECTIONS) b.sections[s] = '';
     b.meta = {};
+    b.elements = {};
+    b.deleted = [];
   }
 
   // A WebSocket class bound to this server.
@@ -105,10 +114,10 @@ export class FakeServer {
         conn.follows.add(msg.board);
         conn.client = msg.client;
         conn.name = msg.name;
-        conn.role = msg.as === 'viewer' ? 'viewer' : 'participant';
+        conn.role = msg.as === 'viewer' ? 'viewer' : (this.forceRole || 'participant');
         const committed = b.committed.get(msg.client);
         const lastSeq = committed ? Math.max(...committed.keys()) : 0;
-        const w = { type: 'welcome', board: b.id, v: b.v, epoch: b.epoch, role: conn.role, lastSeq };
+        const w = { type: 'welcome', board: b.id, v: b.v, epoch: b.epoch, role: conn.role, lastSeq, time: this.time() };
         const since = msg.since;
         const first = b.log.length ? b.log[0].v : b.v + 1;
         if (since && since.epoch === b.epoch && since.v <= b.v && since.v + 1 >= first) {
@@ -150,7 +159,7 @@ export class FakeServer {
         });
         for (const c of changes) {
           if (c.kind === 'text') b.sections[c.section] = apply(b.sections[c.section], c.op);
-          else if (c.kind === 'meta') Object.assign(b.meta, c.props);
+          else applyChanges(b, [c], conn.client);
         }
         b.v += 1;
         mine.set(msg.seq, b.v);
@@ -173,7 +182,7 @@ export class FakeServer {
         }
         break;
       case 'ping':
-        conn.deliver(b ? { type: 'pong', board: b.id, v: b.v } : { type: 'pong' });
+        conn.deliver(b ? { type: 'pong', board: b.id, v: b.v, time: this.time() } : { type: 'pong', time: this.time() });
         break;
       case 'bye':
         conn.follows.delete(msg.board);
