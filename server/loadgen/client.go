@@ -22,6 +22,10 @@ const (
 	writeWait = 10 * time.Second
 	// closeWait bounds the close frame at the end of a run.
 	closeWait = time.Second
+	// outSlack is room in a connection's send buffer beyond one frame per
+	// board it follows: the protocol allows one hello, then one submit in
+	// flight, per board, so the buffer can never fill.
+	outSlack = 8
 	// welcomeWait is how long a connection waits for the welcomes of its
 	// hellos: a loaded server may take a few seconds to load a board.
 	welcomeWait = 30 * time.Second
@@ -80,12 +84,18 @@ type Client struct {
 	n     int    // connection number: picks a histogram shard
 	conn  *websocket.Conn
 
-	mu      sync.Mutex // guards what follows, and writes to conn
+	mu      sync.Mutex // guards what follows
 	follows map[string]*follow
 	rnd     *rand.Rand
 	closing bool // we are closing: a read error now is not a failure
 
+	// out feeds the writer goroutine. Sending never blocks the reader,
+	// as a browser's WebSocket.send does not: a client whose reads waited
+	// on a stalled write would stop reading and be dropped as too slow.
+	out        chan []byte
+	quit       chan struct{} // closed by close: the writer stops
 	readerDone chan struct{}
+	writerDone chan struct{}
 }
 
 // inMsg is every server message this client reads; fields a type does not
@@ -99,6 +109,7 @@ type inMsg struct {
 	Client   string          `json:"client"`
 	Code     string          `json:"code"`
 	Message  string          `json:"message"`
+	Storage  string          `json:"storage"`
 	Changes  json.RawMessage `json:"changes"`
 	Snapshot *struct {
 		Sections map[string]struct {
@@ -117,7 +128,10 @@ func (f *Fleet) open(ctx context.Context, spec connSpec, n int) (*Client, error)
 		fleet: f, spec: spec, id: uuid.NewString(), n: n, conn: conn,
 		follows:    make(map[string]*follow, len(spec.boards)),
 		rnd:        rand.New(rand.NewPCG(uint64(n), uint64(time.Now().UnixNano()))),
+		out:        make(chan []byte, len(spec.boards)+outSlack),
+		quit:       make(chan struct{}),
 		readerDone: make(chan struct{}),
+		writerDone: make(chan struct{}),
 	}
 	c.mu.Lock()
 	for _, b := range spec.boards {
@@ -129,11 +143,11 @@ func (f *Fleet) open(ctx context.Context, spec connSpec, n int) (*Client, error)
 	}
 	c.mu.Unlock()
 	go c.readLoop()
+	go c.writeLoop()
 
 	c.mu.Lock()
 	for _, b := range spec.boards {
-		err = c.write(helloFrame(b, c.id, spec))
-		if err != nil {
+		if err = c.send(helloFrame(b, c.id, spec)); err != nil {
 			break
 		}
 	}
@@ -159,12 +173,14 @@ func (f *Fleet) open(ctx context.Context, spec connSpec, n int) (*Client, error)
 		}
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	refused := false
 	for _, fl := range c.follows {
-		if !fl.ok {
-			c.closeLocked()
-			return nil, errors.New("hello refused")
-		}
+		refused = refused || !fl.ok
+	}
+	c.mu.Unlock()
+	if refused {
+		c.close()
+		return nil, errors.New("hello refused")
 	}
 	return c, nil
 }
@@ -181,19 +197,49 @@ func helloFrame(b *boardInfo, client string, spec connSpec) []byte {
 	return data
 }
 
-// write sends one frame; the caller holds c.mu (gorilla takes one writer).
-func (c *Client) write(data []byte) error {
-	c.conn.SetWriteDeadline(time.Now().Add(writeWait))
-	return c.conn.WriteMessage(websocket.TextMessage, data)
+// send queues one frame for the writer; the caller holds c.mu. It never
+// blocks: the buffer holds a frame per board and more, and the protocol
+// client never has more than one waiting per board.
+func (c *Client) send(data []byte) error {
+	select {
+	case c.out <- data:
+		return nil
+	default:
+		return errors.New("send buffer full: more than one submit waiting for a board")
+	}
+}
+
+// writeLoop is the only writer of data frames (gorilla takes one).
+func (c *Client) writeLoop() {
+	defer close(c.writerDone)
+	for {
+		select {
+		case <-c.quit:
+			return
+		case data := <-c.out:
+			c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := c.conn.WriteMessage(websocket.TextMessage, data); err != nil {
+				select {
+				case <-c.quit: // closing: expected
+				default:
+					// The reader sees the connection end and counts it.
+					c.fleet.noteErr("connection %d: write: %v", c.n, err)
+					c.conn.Close()
+				}
+				return
+			}
+		}
+	}
 }
 
 // close ends the connection with a normal close frame and waits for its
-// reader.
+// goroutines.
 func (c *Client) close() {
 	c.mu.Lock()
 	c.closeLocked()
 	c.mu.Unlock()
 	<-c.readerDone
+	<-c.writerDone
 }
 
 func (c *Client) closeLocked() {
@@ -201,6 +247,9 @@ func (c *Client) closeLocked() {
 		return
 	}
 	c.closing = true
+	close(c.quit)
+	// WriteControl may run beside the writer's WriteMessage (gorilla
+	// allows it), so the close frame does not wait for a stalled write.
 	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "load test over")
 	c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeWait))
 	c.conn.Close()
@@ -216,14 +265,12 @@ func (c *Client) readLoop() {
 		if err != nil {
 			c.mu.Lock()
 			closing := c.closing
-			c.closing = true
+			c.closeLocked() // stops the writer too
 			c.mu.Unlock()
 			if !closing {
 				// The protocol never closes an honest client: count it.
-				st := c.fleet.stats()
-				st.closed.Add(1)
+				c.fleet.stats().closed.Add(1)
 				c.fleet.noteErr("connection %d closed: %v", c.n, err)
-				c.conn.Close()
 			}
 			return
 		}
@@ -272,6 +319,14 @@ func (c *Client) handle(m *inMsg, now time.Time) {
 		c.fleet.noteErr("error %s: %s %s", m.Board, m.Code, m.Message)
 		if fl != nil && !fl.ok {
 			fl.markReady() // the hello was refused; open reports it
+		}
+		return
+	case "status":
+		// Storage trouble (Redis unreachable): submits are refused until
+		// "ok". Under load that is a finding, so it is counted.
+		if m.Storage != "ok" {
+			st.errors.Add(1)
+			c.fleet.noteErr("board %s: storage %s", m.Board, m.Storage)
 		}
 		return
 	case "presence", "pong":
@@ -435,11 +490,13 @@ func (c *Client) flush(fl *follow) {
 	key := stampKey{c.id, fl.seq}
 	s.sent = time.Now()
 	fl.inflightSent = s.sent
-	c.fleet.stamps.Store(key, s)
-	if err := c.write(frame); err != nil {
+	if fl.b.followers > 1 { // alone on the board, nobody would ever take it out
+		c.fleet.stamps.Store(key, s)
+	}
+	if err := c.send(frame); err != nil {
 		c.fleet.stamps.Delete(key)
 		c.fleet.stats().errors.Add(1)
-		c.fleet.noteErr("write submit: %v", err)
+		c.fleet.noteErr("submit: %v", err)
 		fl.broken = true
 	}
 }

@@ -111,6 +111,9 @@ func (f *Fleet) probeLag(ctx context.Context) {
 	defer close(f.lagDone)
 	t := time.NewTimer(lagTick)
 	defer t.Stop()
+	// Once a second, the machine's CPU pressure goes on the timeline too.
+	lastAt := time.Now()
+	lastPSI, psiOK := readPressure("cpu")
 	for {
 		start := time.Now()
 		select {
@@ -118,7 +121,16 @@ func (f *Fleet) probeLag(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		f.stats().lag.RecordDuration(time.Since(start) - lagTick)
+		now := time.Now()
+		st := f.stats()
+		st.lag.RecordDuration(now.Sub(start) - lagTick)
+		if span := now.Sub(lastAt); psiOK && span >= time.Second {
+			if p, ok := readPressure("cpu"); ok {
+				st.onPressure(lastAt.Add(span/2), float64(p-lastPSI)/float64(span))
+				lastPSI = p
+			}
+			lastAt = now
+		}
 		t.Reset(lagTick)
 	}
 }
@@ -365,7 +377,7 @@ func (f *Fleet) endWindow(w *window, label string) Result {
 		cpu := (p.CPU - w.proc.CPU).Seconds()
 		r.Server = &ServerUse{
 			CPUSeconds: cpu, CPUPerSec: cpu / secs,
-			RSSMiB: kib(p.RSSKiB), HWMMiB: kib(p.HWMKiB), Threads: p.Threads,
+			RSSMiB: kib(p.RSSKiB), AnonMiB: kib(p.AnonKiB), FileMiB: kib(p.FileKiB), HWMMiB: kib(p.HWMKiB), Threads: p.Threads,
 			Failures: p.Failures,
 		}
 		if r.Changes > 0 {

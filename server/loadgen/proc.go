@@ -21,6 +21,8 @@ type ProcSample struct {
 	At       time.Time
 	CPU      time.Duration // utime + stime since the process started
 	RSSKiB   uint64        // VmRSS: resident memory now
+	AnonKiB  uint64        // RssAnon: the heap and stacks (what connections cost)
+	FileKiB  uint64        // RssFile: mapped files resident (bbolt's mmap of the database, the binary)
 	HWMKiB   uint64        // VmHWM: peak resident memory (summed over the processes: an upper bound of the peak of the sum)
 	Threads  uint64
 	Failures []string // processes that could not be read (gone?)
@@ -58,10 +60,10 @@ func parseStat(data []byte) (time.Duration, error) {
 
 // memStatus holds the lines of /proc/PID/status this tool reads.
 type memStatus struct {
-	RSSKiB, HWMKiB, Threads uint64
+	RSSKiB, HWMKiB, AnonKiB, FileKiB, Threads uint64
 }
 
-// readStatus reads VmRSS, VmHWM and Threads of pid.
+// readStatus reads VmRSS, VmHWM, RssAnon, RssFile and Threads of pid.
 func readStatus(pid int) (memStatus, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -84,6 +86,10 @@ func parseStatus(data []byte) (memStatus, error) {
 			dst = &m.RSSKiB
 		case "VmHWM":
 			dst = &m.HWMKiB
+		case "RssAnon":
+			dst = &m.AnonKiB
+		case "RssFile":
+			dst = &m.FileKiB
 		case "Threads":
 			dst = &m.Threads
 		default:
@@ -124,6 +130,8 @@ func sampleProcs(pids []int) ProcSample {
 		s.CPU += cpu
 		s.RSSKiB += m.RSSKiB
 		s.HWMKiB += m.HWMKiB
+		s.AnonKiB += m.AnonKiB
+		s.FileKiB += m.FileKiB
 		s.Threads += m.Threads
 	}
 	return s

@@ -29,7 +29,7 @@ func TestProcOwnProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.RSSKiB == 0 || m.HWMKiB < m.RSSKiB || m.Threads == 0 {
+	if m.RSSKiB == 0 || m.HWMKiB < m.RSSKiB || m.AnonKiB == 0 || m.AnonKiB > m.RSSKiB || m.Threads == 0 {
 		t.Fatalf("own status %+v", m)
 	}
 	s := sampleProcs([]int{pid, pid})
@@ -60,11 +60,11 @@ func TestParseStatOddName(t *testing.T) {
 }
 
 func TestParseStatus(t *testing.T) {
-	m, err := parseStatus([]byte("Name:\ttablee\nVmHWM:\t   51200 kB\nVmRSS:\t   40960 kB\nThreads:\t12\n"))
+	m, err := parseStatus([]byte("Name:\ttablee\nVmHWM:\t   51200 kB\nVmRSS:\t   40960 kB\nRssAnon:\t   30000 kB\nRssFile:\t   10960 kB\nThreads:\t12\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.RSSKiB != 40960 || m.HWMKiB != 51200 || m.Threads != 12 {
+	if m.RSSKiB != 40960 || m.HWMKiB != 51200 || m.AnonKiB != 30000 || m.FileKiB != 10960 || m.Threads != 12 {
 		t.Fatalf("%+v", m)
 	}
 	if _, err := parseStatus([]byte("Name:\tkthreadd\n")); err == nil {

@@ -31,6 +31,8 @@ type ServerUse struct {
 	CPUPerSec      float64  `json:"cpuPerSecond"` // cores busy on average
 	CPUPerChangeUs float64  `json:"cpuMicrosPerChange,omitempty"`
 	RSSMiB         float64  `json:"vmRssMiB"`
+	AnonMiB        float64  `json:"rssAnonMiB"` // heap and stacks
+	FileMiB        float64  `json:"rssFileMiB"` // mapped files: the database's mmap, the binary
 	HWMMiB         float64  `json:"vmHwmMiB"`
 	Threads        uint64   `json:"threads"`
 	Failures       []string `json:"failures,omitempty"`
@@ -68,9 +70,10 @@ type Result struct {
 // Second is one second of a window: deliveries received in it and the
 // worst edit→peer latency among them.
 type Second struct {
-	T     int     `json:"t"`
-	Ops   uint64  `json:"ops"`
-	MaxMs float64 `json:"maxMs"`
+	T              int     `json:"t"`
+	Ops            uint64  `json:"ops"`
+	MaxMs          float64 `json:"maxMs"`
+	CPUPressurePct float64 `json:"cpuPressurePct"` // the machine's, -1 when not measured
 }
 
 // worstSeconds returns the n seconds of the timeline with the highest max.
@@ -110,9 +113,12 @@ type Final struct {
 
 // RSSPoint is the server's memory with n connections open and idle.
 type RSSPoint struct {
-	Conns      int     `json:"connections"`
-	RSSMiB     float64 `json:"vmRssMiB"`
-	PerConnKiB float64 `json:"perConnectionKiB,omitempty"` // (RSS − RSS at 0) / n
+	Conns          int     `json:"connections"`
+	RSSMiB         float64 `json:"vmRssMiB"`
+	AnonMiB        float64 `json:"rssAnonMiB"`
+	FileMiB        float64 `json:"rssFileMiB"`
+	PerConnKiB     float64 `json:"perConnectionKiB,omitempty"`     // (RSS − RSS at 0) / n
+	AnonPerConnKiB float64 `json:"anonPerConnectionKiB,omitempty"` // (RssAnon − RssAnon at 0) / n
 }
 
 // Summary is everything a run reports.
@@ -168,7 +174,7 @@ func printResult(w io.Writer, r Result) {
 	if ws := worstSeconds(r.Timeline, 3); len(ws) > 0 {
 		fmt.Fprint(w, "worst seconds    ")
 		for _, s := range ws {
-			fmt.Fprintf(w, " t=%ds max %.1f ms (%d ops);", s.T, s.MaxMs, s.Ops)
+			fmt.Fprintf(w, " t=%ds max %.1f ms (%d ops, cpu psi %.0f%%);", s.T, s.MaxMs, s.Ops, s.CPUPressurePct)
 		}
 		fmt.Fprintln(w)
 	}
@@ -178,7 +184,7 @@ func printResult(w io.Writer, r Result) {
 			fmt.Fprintf(w, ", %.0f µs per change", s.CPUPerChangeUs)
 		}
 		fmt.Fprintln(w)
-		fmt.Fprintf(w, "server memory     VmRSS %.1f MiB, VmHWM %.1f MiB, %d threads\n", s.RSSMiB, s.HWMMiB, s.Threads)
+		fmt.Fprintf(w, "server memory     VmRSS %.1f MiB (anon %.1f, files %.1f), VmHWM %.1f MiB, %d threads\n", s.RSSMiB, s.AnonMiB, s.FileMiB, s.HWMMiB, s.Threads)
 		for _, f := range s.Failures {
 			fmt.Fprintf(w, "server /proc      %s\n", f)
 		}
@@ -223,13 +229,13 @@ func printRSS(w io.Writer, pts []RSSPoint) {
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "\nserver memory with idle connections (connected and welcomed, nobody typing)")
-	fmt.Fprintln(tw, "connections\tVmRSS MiB\tKiB per connection\t")
+	fmt.Fprintln(tw, "connections\tVmRSS MiB\tRssAnon MiB\tRssFile MiB\tKiB per connection\tanon KiB per connection\t")
 	for _, p := range pts {
-		per := "-"
+		per, anon := "-", "-"
 		if p.Conns > 0 {
-			per = fmt.Sprintf("%.1f", p.PerConnKiB)
+			per, anon = fmt.Sprintf("%.1f", p.PerConnKiB), fmt.Sprintf("%.1f", p.AnonPerConnKiB)
 		}
-		fmt.Fprintf(tw, "%d\t%.1f\t%s\t\n", p.Conns, p.RSSMiB, per)
+		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%.1f\t%s\t%s\t\n", p.Conns, p.RSSMiB, p.AnonMiB, p.FileMiB, per, anon)
 	}
 	tw.Flush()
 }
@@ -262,7 +268,7 @@ func printSummary(w io.Writer, s *Summary) {
 		for _, r := range s.Steps {
 			fmt.Fprintf(w, "%s worst seconds:", r.Label)
 			for _, sec := range worstSeconds(r.Timeline, 3) {
-				fmt.Fprintf(w, " t=%ds max %.1f ms (%d ops);", sec.T, sec.MaxMs, sec.Ops)
+				fmt.Fprintf(w, " t=%ds max %.1f ms (%d ops, cpu psi %.0f%%);", sec.T, sec.MaxMs, sec.Ops, sec.CPUPressurePct)
 			}
 			fmt.Fprintln(w)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"sync/atomic"
 	"time"
 )
@@ -41,6 +42,20 @@ type Stats struct {
 	// tell a steady tail from a few stalls.
 	slotN   [timelineSlots]atomic.Uint64
 	slotMax [timelineSlots]atomic.Uint64
+	// slotPSI is the machine's CPU pressure in that second (float64 bits,
+	// +1 so that 0 means "not measured"), to tell a stall of the server
+	// from a burst of other work on the machine.
+	slotPSI [timelineSlots]atomic.Uint64
+}
+
+// onPressure records the machine's CPU pressure (a share, 0–1) measured
+// around at.
+func (s *Stats) onPressure(at time.Time, share float64) {
+	i := int(at.Sub(s.start) / time.Second)
+	if i < 0 || i >= timelineSlots {
+		return
+	}
+	s.slotPSI[i].Store(math.Float64bits(share + 1))
 }
 
 // onTimeline records a delivery at now with edit→peer latency us.
@@ -61,7 +76,10 @@ func (s *Stats) timeline(n int) []Second {
 	n = min(n, timelineSlots)
 	out := make([]Second, n)
 	for i := range out {
-		out[i] = Second{T: i, Ops: s.slotN[i].Load(), MaxMs: float64(s.slotMax[i].Load()) / 1000}
+		out[i] = Second{T: i, Ops: s.slotN[i].Load(), MaxMs: float64(s.slotMax[i].Load()) / 1000, CPUPressurePct: -1}
+		if b := s.slotPSI[i].Load(); b != 0 {
+			out[i].CPUPressurePct = 100 * (math.Float64frombits(b) - 1)
+		}
 	}
 	return out
 }

@@ -227,7 +227,7 @@ func runStepup(ctx context.Context, f *Fleet, s *Summary) error {
 // checkpoint once the connections are idle.
 func rampWithRSS(ctx context.Context, f *Fleet, s *Summary, specs []connSpec) ([]*Client, error) {
 	var all []*Client
-	rss0 := uint64(0)
+	var at0 ProcSample
 	point := func(n int) error {
 		if len(f.cfg.PIDs) == 0 {
 			return nil
@@ -237,11 +237,12 @@ func rampWithRSS(ctx context.Context, f *Fleet, s *Summary, specs []connSpec) ([
 		}
 		p := sampleProcs(f.cfg.PIDs)
 		if n == 0 {
-			rss0 = p.RSSKiB
+			at0 = p
 		}
-		pt := RSSPoint{Conns: n, RSSMiB: kib(p.RSSKiB)}
+		pt := RSSPoint{Conns: n, RSSMiB: kib(p.RSSKiB), AnonMiB: kib(p.AnonKiB), FileMiB: kib(p.FileKiB)}
 		if n > 0 {
-			pt.PerConnKiB = (float64(p.RSSKiB) - float64(rss0)) / float64(n)
+			pt.PerConnKiB = (float64(p.RSSKiB) - float64(at0.RSSKiB)) / float64(n)
+			pt.AnonPerConnKiB = (float64(p.AnonKiB) - float64(at0.AnonKiB)) / float64(n)
 		}
 		s.RSS = append(s.RSS, pt)
 		fmt.Fprintf(f.log, "loadgen: %d idle connections: server VmRSS %.1f MiB\n", n, pt.RSSMiB)
