@@ -79,10 +79,10 @@ func New(o Options) *Hub {
 		auth:       o.Auth,
 		log:        o.Log,
 		upgrader: websocket.Upgrader{
-			// Read through the buffer net/http already has for the
-			// connection; write through buffers lent from a pool only
-			// while writing, so an idle connection holds neither.
-			ReadBufferSize:  0,
+			// A small read buffer (frames larger than it are read in
+			// several calls), and write buffers lent from a pool only while
+			// writing: an idle connection holds 1 KiB of buffers, not 8.
+			ReadBufferSize:  1024,
 			WriteBufferSize: 4096,
 			WriteBufferPool: &sync.Pool{},
 			CheckOrigin:     o.CheckOrigin,
