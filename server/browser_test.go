@@ -10,7 +10,6 @@ package main
 // of the pages at phone and laptop sizes.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -300,31 +299,12 @@ func jsQuote(s string) string {
 	return string(b)
 }
 
-type browserWorkshop struct {
-	Code           string `json:"code"`
-	FacilitatorKey string `json:"facilitatorKey"`
-	Groups         []struct {
-		ID    string `json:"id"`
-		Name  string `json:"name"`
-		Board string `json:"board"`
-	} `json:"groups"`
-}
+// browserWorkshop is the workshop the browser tests use: two groups.
+type browserWorkshop = testWorkshop
 
 func browserCreateWorkshop(t *testing.T, base string) browserWorkshop {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"title": "Coopération territoriale", "groups": []string{"Groupe A", "Groupe B"}})
-	res, err := http.Post(base+"/api/workshops", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusCreated {
-		t.Fatalf("create workshop: status %d", res.StatusCode)
-	}
-	var w browserWorkshop
-	if err := json.NewDecoder(res.Body).Decode(&w); err != nil {
-		t.Fatal(err)
-	}
+	w := createWorkshop(t, base, "Groupe A", "Groupe B")
 	if w.Code == "" || w.FacilitatorKey == "" || len(w.Groups) != 2 {
 		t.Fatalf("unexpected workshop: %+v", w)
 	}

@@ -133,16 +133,11 @@ func workshopInfo(t *testing.T, base, code string) controlInfo {
 
 func boardMeta(t *testing.T, base, boardID, key string) map[string]any {
 	t.Helper()
-	res, err := http.Get(fmt.Sprintf("%s/api/boards/%s?key=%s", base, boardID, key))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
 	var snap struct {
 		Meta map[string]any `json:"meta"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&snap); err != nil {
-		t.Fatal(err)
+	if st := getBoardJSON(t, base, boardID, key, &snap); st != http.StatusOK {
+		t.Fatalf("board %s: status %d", boardID, st)
 	}
 	return snap.Meta
 }

@@ -41,16 +41,11 @@ type mapElement struct {
 // serverElements is the board's durable map, as the HTTP API answers it.
 func serverElements(t *testing.T, base, boardID, key string) map[string]mapElement {
 	t.Helper()
-	res, err := http.Get(fmt.Sprintf("%s/api/boards/%s?key=%s", base, boardID, key))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
 	var snap struct {
 		Elements map[string]mapElement `json:"elements"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&snap); err != nil {
-		t.Fatal(err)
+	if st := getBoardJSON(t, base, boardID, key, &snap); st != http.StatusOK {
+		t.Fatalf("board %s: status %d", boardID, st)
 	}
 	return snap.Elements
 }

@@ -205,14 +205,21 @@ func textChange(section string, op ...any) map[string]any {
 
 func getSnapshot(t testing.TB, base, boardID, key string) (int, map[string]any) {
 	t.Helper()
+	var out map[string]any
+	st := getBoardJSON(t, base, boardID, key, &out)
+	return st, out
+}
+
+// getBoardJSON reads GET /api/boards/{id} into v and returns the status.
+func getBoardJSON(t testing.TB, base, boardID, key string, v any) int {
+	t.Helper()
 	res, err := http.Get(fmt.Sprintf("%s/api/boards/%s?key=%s", base, boardID, key))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var out map[string]any
-	json.NewDecoder(res.Body).Decode(&out)
-	return res.StatusCode, out
+	json.NewDecoder(res.Body).Decode(v)
+	return res.StatusCode
 }
 
 func sectionText(t testing.TB, snap map[string]any, key string) string {
