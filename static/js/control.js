@@ -65,8 +65,12 @@ export function timerState(meta, serverNow) {
   const duration = clampTimer(m.timerDuration);
   const running = m.timerRunning === true;
   let remaining;
-  if (running) remaining = whole(m.timerEndsAt) - serverNow;
-  else remaining = Number.isFinite(m.timerRemaining) ? clampTimer(m.timerRemaining) : duration;
+  if (running) {
+    remaining = whole(m.timerEndsAt) - serverNow;
+    // timerRemaining is what was left when it was (re)started: a device
+    // whose clock estimate lags the facilitator's never shows more than that.
+    if (Number.isFinite(m.timerRemaining) && m.timerRemaining > 0) remaining = Math.min(remaining, clampTimer(m.timerRemaining));
+  } else remaining = Number.isFinite(m.timerRemaining) ? clampTimer(m.timerRemaining) : duration;
   const label = typeof m.timerLabel === 'string' ? m.timerLabel : '';
   const active = running || duration > 0 || remaining > 0;
   let status = 'off';

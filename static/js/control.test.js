@@ -175,3 +175,11 @@ test('how long ago', () => {
   assert.deepEqual(agoKey(3 * MINUTE), { key: 'control.agoMin', n: 3 });
   assert.deepEqual(agoKey(2 * 3_600_000), { key: 'control.agoHour', n: 2 });
 });
+
+test('a running timer never shows more than was left when it started, whatever the clock', () => {
+  const meta = timerStartProps({ label: 'Phase', durationMs: 120000, now: 1_000_000 });
+  // A device whose server-clock estimate is 800 ms behind the facilitator's.
+  const st = timerState(meta, 1_000_000 - 800);
+  assert.equal(st.remaining, 120000);
+  assert.equal(timerState(meta, 1_000_000 + 5000).remaining, 115000);
+});
