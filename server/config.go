@@ -14,7 +14,7 @@ type Config struct {
 	Data      string   // folder of the local store (embedded default)
 	Origins   []string // extra browser origins allowed to open websockets
 	PublicURL string   // base URL put in join links and QR codes; default: the request's
-	RedisURL  string   // when set, boards are shared through Redis (not yet)
+	RedisURL  string   // when set, boards and workshops are shared through Redis
 	LogLevel  string
 	Pprof     string // address of the profiling endpoint (off when empty); keep it on loopback
 }
