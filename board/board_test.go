@@ -301,23 +301,30 @@ func TestBoardApply(t *testing.T) {
 			if got := bdCode(t, err); got != tc.code {
 				t.Fatalf("code %q, want %q (%v)", got, tc.code, err)
 			}
-			if err != nil {
-				if !reflect.DeepEqual(before, b) {
-					t.Fatal("a refused submit changed the board")
-				}
-				return
-			}
-			if err := b.Validate(); err != nil {
-				t.Fatal(err)
-			}
-			if tc.check != nil {
-				tc.check(t, b)
-			}
-			// What Apply built reloads to the same board.
-			if c := bdClone(t, b); !reflect.DeepEqual(c, b) {
-				t.Fatal("reloaded board differs")
-			}
+			bdCheckOutcome(t, before, b, err, tc.check)
 		})
+	}
+}
+
+// bdCheckOutcome checks what an Apply left: a refused submit leaves the
+// board as it was; an accepted one leaves a valid board, passes check, and
+// reloads to itself.
+func bdCheckOutcome(t *testing.T, before, b *Board, err error, check func(*testing.T, *Board)) {
+	t.Helper()
+	if err != nil {
+		if !reflect.DeepEqual(before, b) {
+			t.Fatal("a refused submit changed the board")
+		}
+		return
+	}
+	if err := b.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if check != nil {
+		check(t, b)
+	}
+	if c := bdClone(t, b); !reflect.DeepEqual(c, b) {
+		t.Fatal("reloaded board differs")
 	}
 }
 

@@ -321,24 +321,10 @@ func TestApplyFacilitation(t *testing.T) {
 			if got := bdCode(t, err); got != tc.code {
 				t.Fatalf("code %q, want %q (%v)", got, tc.code, err)
 			}
-			if err != nil {
-				if !strings.Contains(err.Error(), "changes[") && tc.code != CodeForbidden && tc.code != CodeClosed && tc.code != CodeLocked {
-					t.Errorf("error %v does not name the change", err)
-				}
-				if !reflect.DeepEqual(before, b) {
-					t.Fatal("a refused submit changed the board")
-				}
-				return
+			if err != nil && !strings.Contains(err.Error(), "changes[") && tc.code != CodeForbidden && tc.code != CodeClosed && tc.code != CodeLocked {
+				t.Errorf("error %v does not name the change", err)
 			}
-			if err := b.Validate(); err != nil {
-				t.Fatal(err)
-			}
-			if tc.check != nil {
-				tc.check(t, b)
-			}
-			if c := bdClone(t, b); !reflect.DeepEqual(c, b) {
-				t.Fatal("reloaded board differs")
-			}
+			bdCheckOutcome(t, before, b, err, tc.check)
 		})
 	}
 }
