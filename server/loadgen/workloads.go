@@ -17,9 +17,6 @@ const (
 	// checkpoint, so that the welcomes just sent are done with and the
 	// memory measured is that of idle connections.
 	rssSettle = 2 * time.Second
-	// changesPerMultiplier is the stepup unit: the reference workshop
-	// (30 boards × 8 editors × 5 keystrokes/s).
-	changesPerMultiplier = 1200
 )
 
 // rssCheckpoints are the idle connection counts at which the server's memory
@@ -165,8 +162,14 @@ func runWorkshop(ctx context.Context, f *Fleet, s *Summary) error {
 	if err != nil {
 		return err
 	}
-	f.startTyping(clients, cfg.Rate)
-	r, err := measure(ctx, f, "workshop", cfg.Duration)
+	return typeAndMeasure(ctx, f, s, clients, "workshop")
+}
+
+// typeAndMeasure sets every editor typing, measures one window, then drains
+// and checks that every follower converged.
+func typeAndMeasure(ctx context.Context, f *Fleet, s *Summary, clients []*Client, name string) error {
+	f.startTyping(clients, f.cfg.Rate)
+	r, err := measure(ctx, f, name, f.cfg.Duration)
 	s.Steps = append(s.Steps, r)
 	if err != nil {
 		return err
@@ -288,13 +291,7 @@ func runScale(ctx context.Context, f *Fleet, s *Summary) error {
 	if err != nil {
 		return err
 	}
-	f.startTyping(clients, cfg.Rate)
-	r, err := measure(ctx, f, "scale", cfg.Duration)
-	s.Steps = append(s.Steps, r)
-	if err != nil {
-		return err
-	}
-	return finish(ctx, f, s)
+	return typeAndMeasure(ctx, f, s, clients, "scale")
 }
 
 // runIdle opens -conns quiet connections and reads the server's memory.
