@@ -136,9 +136,7 @@ func boardMeta(t *testing.T, base, boardID, key string) map[string]any {
 	var snap struct {
 		Meta map[string]any `json:"meta"`
 	}
-	if st := getBoardJSON(t, base, boardID, key, &snap); st != http.StatusOK {
-		t.Fatalf("board %s: status %d", boardID, st)
-	}
+	mustBoardJSON(t, base, boardID, key, &snap)
 	return snap.Meta
 }
 

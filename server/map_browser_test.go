@@ -19,7 +19,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -44,9 +43,7 @@ func serverElements(t *testing.T, base, boardID, key string) map[string]mapEleme
 	var snap struct {
 		Elements map[string]mapElement `json:"elements"`
 	}
-	if st := getBoardJSON(t, base, boardID, key, &snap); st != http.StatusOK {
-		t.Fatalf("board %s: status %d", boardID, st)
-	}
+	mustBoardJSON(t, base, boardID, key, &snap)
 	return snap.Elements
 }
 

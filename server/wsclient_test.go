@@ -210,6 +210,15 @@ func getSnapshot(t testing.TB, base, boardID, key string) (int, map[string]any) 
 	return st, out
 }
 
+// mustBoardJSON reads GET /api/boards/{id} into v, failing on any status
+// but 200.
+func mustBoardJSON(t testing.TB, base, boardID, key string, v any) {
+	t.Helper()
+	if st := getBoardJSON(t, base, boardID, key, v); st != http.StatusOK {
+		t.Fatalf("board %s: status %d", boardID, st)
+	}
+}
+
 // getBoardJSON reads GET /api/boards/{id} into v and returns the status.
 func getBoardJSON(t testing.TB, base, boardID, key string, v any) int {
 	t.Helper()
