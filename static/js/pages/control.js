@@ -13,7 +13,7 @@ import { t, onLangChange } from '../i18n.js';
 import { Sync, tabClientId } from '../sync.js';
 import {
   deletedPage, forgetWorkshop, getWorkshop, keyFor, messagePage, notify, rememberWorkshop, setTitle, statusIndicator,
-  workshopAfterDelete,
+  notifySyncError, workshopAfterDelete,
 } from '../ui.js';
 import { fragmentParams } from '../util.js';
 import { createCard } from '../wallcard.js';

@@ -10,7 +10,7 @@ import { h } from '../dom.js';
 import { t, onLangChange } from '../i18n.js';
 import { Sync, tabClientId } from '../sync.js';
 import {
-  deletedPage, getWorkshop, messagePage, notify, setTitle, statusIndicator, workshopAfterDelete,
+  deletedPage, getWorkshop, messagePage, notify, notifySyncError, setTitle, statusIndicator, workshopAfterDelete,
 } from '../ui.js';
 import { fragmentParams } from '../util.js';
 import { newFocus } from '../control.js';
