@@ -237,7 +237,8 @@ func (r *Room) run() {
 			}
 			// Notifications can be lost (Redis pub/sub is at most once): the
 			// stored head tells whether another instance committed since.
-			if !r.checkHead() {
+			// Alone, nobody else commits: nothing to check.
+			if r.hub.shared && !r.checkHead() {
 				return
 			}
 		}

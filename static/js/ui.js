@@ -180,6 +180,13 @@ export function notify(message, { kind = 'info', timeout = kind === 'error' ? 0 
   return remove;
 }
 
+// notifySyncError tells the user about a connection the server refused
+// (origin policy, too many wrong codes); the pages that follow boards share it.
+export function notifySyncError(e) {
+  if (e.code === 'policy') notify(t('common.errPolicy'), { kind: 'error' });
+  if (e.code === 'refused') notify(t('common.errRefused'), { kind: 'error' });
+}
+
 export function setTitle(...parts) {
   document.title = [...parts.filter(Boolean), t('app.name')].join(' · ');
 }

@@ -201,10 +201,7 @@ export async function controlRoom(root, code, key) {
     }
     offs.push(
       sync.on('connection', setStatus),
-      sync.on('error', (e) => {
-        if (e.code === 'policy') notify(t('common.errPolicy'), { kind: 'error' });
-        if (e.code === 'refused') notify(t('common.errRefused'), { kind: 'error' });
-      }),
+      sync.on('error', notifySyncError),
       sync.on('deleted', async () => {
         const fresh = await workshopAfterDelete(code);
         if (disposed) return;

@@ -10,7 +10,7 @@ import { h } from '../dom.js';
 import { t, onLangChange } from '../i18n.js';
 import { Sync, tabClientId } from '../sync.js';
 import {
-  deletedPage, getWorkshop, messagePage, notify, notifySyncError, setTitle, statusIndicator, workshopAfterDelete,
+  deletedPage, getWorkshop, messagePage, notifySyncError, setTitle, statusIndicator, workshopAfterDelete,
 } from '../ui.js';
 import { fragmentParams } from '../util.js';
 import { newFocus } from '../control.js';
@@ -139,10 +139,7 @@ export async function wall(root, code) {
     if (control) offs.push(control.on('meta', checkFocus), control.on('welcome', checkFocus));
     offs.push(
       sync.on('connection', setStatus),
-      sync.on('error', (e) => {
-        if (e.code === 'policy') notify(t('common.errPolicy'), { kind: 'error' });
-        if (e.code === 'refused') notify(t('common.errRefused'), { kind: 'error' });
-      }),
+      sync.on('error', notifySyncError),
       sync.on('deleted', async () => {
         const fresh = await workshopAfterDelete(code);
         if (disposed) return;
