@@ -594,16 +594,24 @@ export function createMap(board, { mode = 'edit', group = '', workshop = '', onO
     drag = null;
     frame.classList.remove('is-dragging');
     if (!d) return;
-    override.delete(d.id);
-    if (!d.last || !isActor(d.id)) { d.stream.cancel(); schedule(); return; }
-    // Recorded before the final set is applied: `before` is the element at
-    // the start of the drag.
-    const entry = undoEntry([{ kind: 'set', id: d.id, props: d.last }], { [d.id]: d.before }, { autoPos: { [d.id]: d.origin } });
-    d.stream.end(d.last);
-    undo.push(entry);
-    shown.set(d.id, { x: d.last.x, y: d.last.y });
-    busyAfter();
+    endMove(d);
     schedule();
+  }
+
+  // endMove ends a drag or a keyboard move: the final position is sent and
+  // becomes one undo step. False when there is nothing to send (no move, or
+  // the actor was deleted meanwhile).
+  function endMove(m) {
+    override.delete(m.id);
+    if (!m.last || !isActor(m.id)) { m.stream.cancel(); return false; }
+    // Recorded before the final set is applied: `before` is the element at
+    // the start of the move.
+    const entry = undoEntry([{ kind: 'set', id: m.id, props: m.last }], { [m.id]: m.before }, { autoPos: { [m.id]: m.origin } });
+    m.stream.end(m.last);
+    undo.push(entry);
+    shown.set(m.id, { x: m.last.x, y: m.last.y });
+    busyAfter();
+    return true;
   }
 
   function clickActor(id, touch) {
@@ -732,14 +740,7 @@ export function createMap(board, { mode = 'edit', group = '', workshop = '', onO
     const k = keyMove;
     keyMove = null;
     if (!k) return;
-    override.delete(k.id);
-    if (!k.last || !isActor(k.id)) { k.stream.cancel(); schedule(); return; }
-    const entry = undoEntry([{ kind: 'set', id: k.id, props: k.last }], { [k.id]: k.before }, { autoPos: { [k.id]: k.origin } });
-    k.stream.end(k.last);
-    undo.push(entry);
-    shown.set(k.id, { x: k.last.x, y: k.last.y });
-    busyAfter();
-    say('map.movedTo', { name: nameOf(k.id), ring: t(`map.ring.${k.last.ring}`) });
+    if (endMove(k)) say('map.movedTo', { name: nameOf(k.id), ring: t(`map.ring.${k.last.ring}`) });
     schedule();
   }
 
