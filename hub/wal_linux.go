@@ -1,0 +1,17 @@
+package hub
+
+import (
+	"os"
+	"syscall"
+)
+
+// fdatasync flushes the file's data and the metadata needed to read it back
+// (its size), not its timestamps: one journal write fewer than fsync.
+func fdatasync(f *os.File) error {
+	for {
+		err := syscall.Fdatasync(int(f.Fd()))
+		if err != syscall.EINTR {
+			return err
+		}
+	}
+}
