@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
-	"github.com/gorilla/websocket"
 
 	"github.com/tablee/tablee/board"
 )
@@ -22,10 +22,6 @@ const (
 	writeWait = 10 * time.Second
 	// closeWait bounds the close frame at the end of a run.
 	closeWait = time.Second
-	// outSlack is room in a connection's send buffer beyond one frame per
-	// board it follows: the protocol allows one hello, then one submit in
-	// flight, per board, so the buffer can never fill.
-	outSlack = 8
 	// welcomeWait is how long a connection waits for the welcomes of its
 	// hellos: a loaded server may take a few seconds to load a board.
 	welcomeWait = 30 * time.Second
@@ -82,24 +78,40 @@ type Client struct {
 	spec  connSpec
 	id    string // protocol client id
 	n     int    // connection number: picks a histogram shard
-	conn  *websocket.Conn
+	conn  *wsConn
 
-	mu      sync.Mutex // guards what follows
+	// mu guards what follows, and orders the frames written: they are
+	// written in place, by the typist (a submit) or the reader (the next
+	// submit, released by an ack). A write never waits for the server:
+	// the protocol keeps at most one submit in flight per board, so what
+	// this client has written and the server not yet read is a few
+	// hundred bytes, far below the socket's buffer, and the reader is
+	// never held up as a browser's would not be (WebSocket.send does not
+	// block). A writer goroutine would cost two context switches per
+	// submit for nothing.
+	mu      sync.Mutex
 	follows map[string]*follow
+	typing  []*follow // the follows with a section to type in
 	rnd     *rand.Rand
-	closing bool // we are closing: a read error now is not a failure
+	closing bool   // we are closing: a read error now is not a failure
+	wbuf    []byte // the frame being written, reused
 
-	// out feeds the writer goroutine. Sending never blocks the reader,
-	// as a browser's WebSocket.send does not: a client whose reads waited
-	// on a stalled write would stop reading and be dropped as too slow.
-	out        chan []byte
-	quit       chan struct{} // closed by close: the writer stops
+	// Reader's own, reused from frame to frame: the changes of an op and
+	// their components.
+	changes []textChange
+	comps   []board.Comp
+
+	// stamps holds, by seq, the send time of this client's submits until
+	// every peer has received them; peers' readers take them out.
+	stampMu sync.Mutex
+	stamps  map[uint64]stamp
+
 	readerDone chan struct{}
-	writerDone chan struct{}
 }
 
-// inMsg is every server message this client reads; fields a type does not
-// use stay empty.
+// inMsg is every server message this client reads, as encoding/json
+// decodes it: all but the ops and acks of the fast path (frame.go). Fields
+// a type does not use stay empty.
 type inMsg struct {
 	Type     string          `json:"type"`
 	Board    string          `json:"board"`
@@ -120,34 +132,19 @@ type inMsg struct {
 
 // open dials, says hello to every board of spec and waits for the welcomes.
 func (f *Fleet) open(ctx context.Context, spec connSpec, n int) (*Client, error) {
-	conn, _, err := f.dialer.DialContext(ctx, spec.base, nil)
+	// gorilla does the opening handshake; the frames are the client's
+	// own (wsconn.go).
+	wc, _, err := f.dialer.DialContext(ctx, spec.base, nil)
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{
-		fleet: f, spec: spec, id: uuid.NewString(), n: n, conn: conn,
-		follows:    make(map[string]*follow, len(spec.boards)),
-		rnd:        rand.New(rand.NewPCG(uint64(n), uint64(time.Now().UnixNano()))),
-		out:        make(chan []byte, len(spec.boards)+outSlack),
-		quit:       make(chan struct{}),
-		readerDone: make(chan struct{}),
-		writerDone: make(chan struct{}),
-	}
-	c.mu.Lock()
-	for _, b := range spec.boards {
-		fl := &follow{b: b, ready: make(chan struct{}), section: -1}
-		if spec.kind == kindEditor {
-			fl.section = spec.section
-		}
-		c.follows[b.id] = fl
-	}
-	c.mu.Unlock()
+	c := newClient(f, spec, uuid.NewString(), n)
+	c.conn = newWSConn(wc.UnderlyingConn())
 	go c.readLoop()
-	go c.writeLoop()
 
 	c.mu.Lock()
 	for _, b := range spec.boards {
-		if err = c.send(helloFrame(b, c.id, spec)); err != nil {
+		if err = c.send(helloFrame(b, c.id, spec), time.Now()); err != nil {
 			break
 		}
 	}
@@ -182,7 +179,28 @@ func (f *Fleet) open(ctx context.Context, spec connSpec, n int) (*Client, error)
 		c.close()
 		return nil, errors.New("hello refused")
 	}
+	f.register(c) // before it types: its peers look its stamps up by id
 	return c, nil
+}
+
+// newClient makes a client, not yet connected.
+func newClient(f *Fleet, spec connSpec, id string, n int) *Client {
+	c := &Client{
+		fleet: f, spec: spec, id: id, n: n,
+		follows:    make(map[string]*follow, len(spec.boards)),
+		rnd:        rand.New(rand.NewPCG(uint64(n), uint64(time.Now().UnixNano()))),
+		stamps:     make(map[uint64]stamp),
+		readerDone: make(chan struct{}),
+	}
+	for _, b := range spec.boards {
+		fl := &follow{b: b, ready: make(chan struct{}), section: -1}
+		if spec.kind == kindEditor {
+			fl.section = spec.section
+			c.typing = append(c.typing, fl)
+		}
+		c.follows[b.id] = fl
+	}
+	return c
 }
 
 func helloFrame(b *boardInfo, client string, spec connSpec) []byte {
@@ -197,49 +215,50 @@ func helloFrame(b *boardInfo, client string, spec connSpec) []byte {
 	return data
 }
 
-// send queues one frame for the writer; the caller holds c.mu. It never
-// blocks: the buffer holds a frame per board and more, and the protocol
-// client never has more than one waiting per board.
-func (c *Client) send(data []byte) error {
-	select {
-	case c.out <- data:
-		return nil
-	default:
-		return errors.New("send buffer full: more than one submit waiting for a board")
+// send writes one frame; the caller holds c.mu (see Client.mu: it never
+// waits for the server). A failed write ends the connection: the reader
+// sees it end and counts it.
+func (c *Client) send(data []byte, now time.Time) error {
+	if c.closing {
+		return errors.New("connection closing")
+	}
+	if err := c.conn.write(opText, data, now); err != nil {
+		c.fleet.noteErr("connection %d: write: %v", c.n, err)
+		c.conn.Close()
+		return err
+	}
+	return nil
+}
+
+// onMessage, onPing and onClose make the Client the wsHandler of its
+// connection, called by the reader.
+func (c *Client) onMessage(data []byte, now time.Time) { c.onFrame(data, now) }
+
+// onPing answers the server's ping. A failed write is not reported here:
+// the reader sees the connection end.
+func (c *Client) onPing(payload []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closing {
+		c.conn.write(opPong, payload, time.Now())
 	}
 }
 
-// writeLoop is the only writer of data frames (gorilla takes one).
-func (c *Client) writeLoop() {
-	defer close(c.writerDone)
-	for {
-		select {
-		case <-c.quit:
-			return
-		case data := <-c.out:
-			c.conn.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := c.conn.WriteMessage(websocket.TextMessage, data); err != nil {
-				select {
-				case <-c.quit: // closing: expected
-				default:
-					// The reader sees the connection end and counts it.
-					c.fleet.noteErr("connection %d: write: %v", c.n, err)
-					c.conn.Close()
-				}
-				return
-			}
-		}
-	}
+// onClose answers the server's close frame with its code; the read then
+// ends with a *closeError.
+func (c *Client) onClose(code int, text string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.conn.writeClose(code, "", closeWait)
 }
 
 // close ends the connection with a normal close frame and waits for its
-// goroutines.
+// reader.
 func (c *Client) close() {
 	c.mu.Lock()
 	c.closeLocked()
 	c.mu.Unlock()
 	<-c.readerDone
-	<-c.writerDone
 }
 
 func (c *Client) closeLocked() {
@@ -247,11 +266,9 @@ func (c *Client) closeLocked() {
 		return
 	}
 	c.closing = true
-	close(c.quit)
-	// WriteControl may run beside the writer's WriteMessage (gorilla
-	// allows it), so the close frame does not wait for a stalled write.
-	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "load test over")
-	c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeWait))
+	// Every write holds c.mu, as the caller does: no frame is half
+	// written, and none waits long (see Client.mu).
+	c.conn.writeClose(1000, "load test over", closeWait) // normal closure
 	c.conn.Close()
 }
 
@@ -259,48 +276,70 @@ func (c *Client) closeLocked() {
 // receive time is taken as soon as the frame is read, before decoding.
 func (c *Client) readLoop() {
 	defer close(c.readerDone)
-	for {
-		_, data, err := c.conn.ReadMessage()
-		now := time.Now()
-		if err != nil {
-			c.mu.Lock()
-			closing := c.closing
-			c.closeLocked() // stops the writer too
-			c.mu.Unlock()
-			if !closing {
-				// The protocol never closes an honest client: count it.
-				c.fleet.stats().closed.Add(1)
-				c.fleet.noteErr("connection %d closed: %v", c.n, err)
-			}
-			return
-		}
-		var m inMsg
-		if err := json.Unmarshal(data, &m); err != nil {
-			c.fleet.stats().errors.Add(1)
-			c.fleet.noteErr("bad JSON from the server: %v", err)
-			continue
-		}
-		c.mu.Lock()
-		c.handle(&m, now)
-		c.mu.Unlock()
+	err := c.conn.readAll(c)
+	c.mu.Lock()
+	closing := c.closing
+	c.closeLocked()
+	c.mu.Unlock()
+	if !closing {
+		// The protocol never closes an honest client: count it.
+		c.fleet.stats().closed.Add(1)
+		c.fleet.noteErr("connection %d closed: %v", c.n, err)
 	}
 }
 
-// handle takes one message; the caller holds c.mu.
+// onFrame handles one message received at now. Ops and acks in the
+// server's plain form take the fast path (frame.go); everything else, and
+// any frame the fast path declines, is decoded by encoding/json.
+func (c *Client) onFrame(data []byte, now time.Time) {
+	var fr opFrame
+	if scanFrame(data, &fr) {
+		c.mu.Lock()
+		c.onOpOrAck(&fr, now)
+		c.mu.Unlock()
+		return
+	}
+	var m inMsg
+	if err := json.Unmarshal(data, &m); err != nil {
+		c.fleet.stats().errors.Add(1)
+		c.fleet.noteErr("bad JSON from the server: %v", err)
+		return
+	}
+	c.mu.Lock()
+	c.handle(&m, now)
+	c.mu.Unlock()
+}
+
+// onOpOrAck takes an op or ack; the caller holds c.mu.
+func (c *Client) onOpOrAck(fr *opFrame, now time.Time) {
+	st := c.fleet.stats()
+	fl := c.follows[string(fr.board)] // no allocation: a map index
+	switch {
+	case fl == nil:
+		st.errors.Add(1)
+		c.fleet.noteErr("unexpected %q for board %q", fr.kind, fr.board)
+	case fr.kind == frameOp:
+		c.onOp(fl, fr, now, st)
+	default:
+		c.onAck(fl, fr, now, st)
+	}
+}
+
+// handle takes one message decoded by encoding/json; the caller holds c.mu.
 func (c *Client) handle(m *inMsg, now time.Time) {
 	st := c.fleet.stats()
 	fl := c.follows[m.Board]
 	switch m.Type {
-	case "op":
-		if fl != nil {
-			c.onOp(fl, m, now, st)
-			return
+	case "op", "ack":
+		// One the fast path declined: an escape in a string, say. Valid
+		// all the same, so handled as usual.
+		c.fleet.slowFrames.Add(1)
+		fr := opFrame{kind: frameOp, board: []byte(m.Board), client: []byte(m.Client), v: m.V, seq: m.Seq, changes: m.Changes}
+		if m.Type == "ack" {
+			fr.kind = frameAck
 		}
-	case "ack":
-		if fl != nil {
-			c.onAck(fl, m, now, st)
-			return
-		}
+		c.onOpOrAck(&fr, now)
+		return
 	case "welcome":
 		if fl != nil {
 			c.onWelcome(fl, m)
@@ -377,29 +416,37 @@ func (fl *follow) version(v uint64, st *Stats) bool {
 	return true
 }
 
-func (c *Client) onOp(fl *follow, m *inMsg, now time.Time, st *Stats) {
-	if !fl.version(m.V, st) {
+func (c *Client) onOp(fl *follow, fr *opFrame, now time.Time, st *Stats) {
+	if !fl.version(fr.v, st) {
 		return
 	}
 	st.deliveries.Add(1)
-	c.fleet.observe(stampKey{m.Client, m.Seq}, now, st, c.n)
+	c.fleet.observe(fr.client, fr.seq, now, st, c.n)
 	if fl.broken {
 		return
 	}
-	changes, err := board.DecodeChanges(m.Changes)
-	if err != nil {
-		st.errors.Add(1)
-		c.fleet.noteErr("op %s v%d: %v", m.Board, m.V, err)
-		fl.broken = true
-		return
-	}
-	for i := range changes {
-		ch := &changes[i]
-		if ch.Kind != board.KindText {
-			continue // the workloads only type
+	var ok bool
+	c.changes, c.comps, ok = scanTextChanges(fr.changes, c.changes, c.comps)
+	if !ok {
+		// Not the plain typing the fast path reads: the board's decoder
+		// decides, and refuses what is malformed.
+		decoded, err := board.DecodeChanges(fr.changes)
+		if err != nil {
+			st.errors.Add(1)
+			c.fleet.noteErr("op %s v%d: %v", fr.board, fr.v, err)
+			fl.broken = true
+			return
 		}
-		s := board.SectionIndex(ch.Section)
-		op := ch.Op
+		c.fleet.slowFrames.Add(1)
+		c.changes = c.changes[:0]
+		for i := range decoded {
+			if decoded[i].Kind == board.KindText { // the workloads only type
+				c.changes = append(c.changes, textChange{board.SectionIndex(decoded[i].Section), decoded[i].Op})
+			}
+		}
+	}
+	for _, ch := range c.changes {
+		s, op := ch.section, ch.op
 		if s == fl.section {
 			// Someone else's op, committed before ours: it goes first at
 			// equal places (Left) and ours after (Right), as the server
@@ -414,7 +461,7 @@ func (c *Client) onOp(fl *follow, m *inMsg, now time.Time, st *Stats) {
 		doc, err := op.Apply(fl.docs[s])
 		if err != nil {
 			st.errors.Add(1)
-			c.fleet.noteErr("op %s v%d does not apply here: %v", m.Board, m.V, err)
+			c.fleet.noteErr("op %s v%d does not apply here: %v", fr.board, fr.v, err)
 			fl.broken = true
 			return
 		}
@@ -422,15 +469,15 @@ func (c *Client) onOp(fl *follow, m *inMsg, now time.Time, st *Stats) {
 	}
 }
 
-func (c *Client) onAck(fl *follow, m *inMsg, now time.Time, st *Stats) {
-	if fl.inflight == nil || m.Seq != fl.inflightSeq {
+func (c *Client) onAck(fl *follow, fr *opFrame, now time.Time, st *Stats) {
+	if fl.inflight == nil || fr.seq != fl.inflightSeq {
 		st.errors.Add(1)
-		c.fleet.noteErr("ack of seq %d on %s, in flight %d", m.Seq, m.Board, fl.inflightSeq)
+		c.fleet.noteErr("ack of seq %d on %s, in flight %d", fr.seq, fr.board, fl.inflightSeq)
 		return
 	}
-	if !fl.version(m.V, st) {
+	if !fl.version(fr.v, st) {
 		st.errors.Add(1)
-		c.fleet.noteErr("ack v%d on %s at or below v%d", m.V, m.Board, fl.v)
+		c.fleet.noteErr("ack v%d on %s at or below v%d", fr.v, fr.board, fl.v)
 	}
 	st.changes.Add(1)
 	st.ack.For(c.n).RecordDuration(now.Sub(fl.inflightSent))
@@ -448,21 +495,20 @@ func (c *Client) keystroke() {
 	if c.closing {
 		return
 	}
-	for _, fl := range c.follows {
-		if fl.section < 0 || !fl.ok || fl.broken {
+	for _, fl := range c.typing {
+		if !fl.ok || fl.broken {
 			continue
 		}
 		now := time.Now()
 		doc := fl.docs[fl.section]
-		op := board.TextOp{{Retain: randomOffset(doc, c.rnd)}, {Insert: randomChar(c.rnd)}}.Normalize()
-		next, err := op.Apply(doc)
-		if err != nil { // cannot happen: the offset is on a character boundary
-			c.fleet.stats().errors.Add(1)
-			c.fleet.noteErr("own keystroke: %v", err)
-			fl.broken = true
-			continue
+		at, at16 := randomOffset(doc, c.rnd)
+		ch := randomChar(c.rnd)
+		// The op in canonical form, as Normalize would leave it.
+		op := board.TextOp{{Insert: ch}}
+		if at16 > 0 {
+			op = board.TextOp{{Retain: at16}, {Insert: ch}}
 		}
-		fl.docs[fl.section] = next
+		fl.docs[fl.section] = doc[:at] + ch + doc[at:] // what op.Apply gives: at is a character boundary
 		c.fleet.stats().keystrokes.Add(1)
 		if fl.pending == nil {
 			fl.pending, fl.pendingTyp = op, now
@@ -482,29 +528,57 @@ func (c *Client) flush(fl *follow) {
 	fl.seq++
 	fl.inflight, fl.inflightSeq, fl.inflightTyp = fl.pending, fl.seq, fl.pendingTyp
 	fl.pending = nil
-	frame := submitFrame(fl.b.id, fl.seq, fl.v, board.Sections[fl.section].Key, fl.inflight)
-	// The stamp is in the map before the frame leaves, so no peer can get
-	// the op first.
-	s := &stamp{typed: fl.inflightTyp}
-	s.left.Store(int32(fl.b.followers - 1))
-	key := stampKey{c.id, fl.seq}
-	s.sent = time.Now()
-	fl.inflightSent = s.sent
-	if fl.b.followers > 1 { // alone on the board, nobody would ever take it out
-		c.fleet.stamps.Store(key, s)
+	c.wbuf = appendSubmit(c.wbuf[:0], fl.b.id, fl.seq, fl.v, board.Sections[fl.section].Key, fl.inflight)
+	// The stamp is stored before the frame leaves, so no peer can get the
+	// op first. Alone on the board, nobody would ever take it out.
+	now := time.Now()
+	fl.inflightSent = now
+	stamped := fl.b.followers > 1
+	if stamped {
+		c.putStamp(fl.seq, stamp{sent: now, typed: fl.inflightTyp, left: int32(fl.b.followers - 1)})
 	}
-	if err := c.send(frame); err != nil {
-		c.fleet.stamps.Delete(key)
-		c.fleet.stats().errors.Add(1)
-		c.fleet.noteErr("submit: %v", err)
-		fl.broken = true
+	if err := c.send(c.wbuf, now); err != nil {
+		if stamped {
+			c.dropStamp(fl.seq)
+		}
+		fl.broken = true // the connection is over; the reader counts it
 	}
 }
 
-// submitFrame builds a submit by hand: the hot path of every editor.
-func submitFrame(boardID string, seq, base uint64, section string, op board.TextOp) []byte {
-	opJSON, _ := op.MarshalJSON()
-	b := make([]byte, 0, 128+len(opJSON))
+// putStamp records the send time of this client's submit seq.
+func (c *Client) putStamp(seq uint64, s stamp) {
+	c.stampMu.Lock()
+	c.stamps[seq] = s
+	c.stampMu.Unlock()
+}
+
+func (c *Client) dropStamp(seq uint64) {
+	c.stampMu.Lock()
+	delete(c.stamps, seq)
+	c.stampMu.Unlock()
+}
+
+// takeStamp returns the stamp of submit seq for one peer that received it;
+// the last peer removes it, so that the map stays as small as the
+// deliveries in flight.
+func (c *Client) takeStamp(seq uint64) (stamp, bool) {
+	c.stampMu.Lock()
+	defer c.stampMu.Unlock()
+	s, ok := c.stamps[seq]
+	if !ok {
+		return s, false
+	}
+	if s.left--; s.left <= 0 {
+		delete(c.stamps, seq)
+	} else {
+		c.stamps[seq] = s
+	}
+	return s, true
+}
+
+// appendSubmit appends a submit frame of one text change, built by hand:
+// the hot path of every editor.
+func appendSubmit(b []byte, boardID string, seq, base uint64, section string, op board.TextOp) []byte {
 	b = append(b, `{"type":"submit","board":"`...)
 	b = append(b, boardID...) // board ids are [A-Za-z0-9_-]
 	b = append(b, `","seq":`...)
@@ -512,32 +586,81 @@ func submitFrame(boardID string, seq, base uint64, section string, op board.Text
 	b = append(b, `,"base":`...)
 	b = strconv.AppendUint(b, base, 10)
 	b = append(b, `,"changes":[{"kind":"text","section":"`...)
-	b = append(b, section...)
+	b = append(b, section...) // section keys are [a-z_]
 	b = append(b, `","op":`...)
-	b = append(b, opJSON...)
+	b = appendOp(b, op.Normalize()) // already canonical: Normalize returns it as is
 	return append(b, "}]}"...)
 }
 
-// randomOffset returns a random UTF-16 offset of s that falls between two
-// characters, never inside a surrogate pair.
-func randomOffset(s string, rnd *rand.Rand) int {
-	runes := 0
-	for range s {
-		runes++
+// appendOp appends the wire form of op, canonical, as op.MarshalJSON
+// writes it but without allocating.
+func appendOp(b []byte, op board.TextOp) []byte {
+	b = append(b, '[')
+	for i, c := range op {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		switch {
+		case c.Insert != "":
+			b = appendJSONString(b, c.Insert)
+		case c.Delete > 0:
+			b = append(b, `{"d":`...)
+			b = strconv.AppendInt(b, int64(c.Delete), 10)
+			b = append(b, '}')
+		default:
+			b = strconv.AppendInt(b, int64(c.Retain), 10)
+		}
 	}
-	k := rnd.IntN(runes + 1)
-	off := 0
+	return append(b, ']')
+}
+
+// appendJSONString appends s (valid UTF-8: what the typists type) as a
+// JSON string, escaping what JSON requires.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// randomOffset returns a random place of s between two characters, never
+// inside a surrogate pair: as a byte offset and as the UTF-16 offset the
+// protocol counts in.
+func randomOffset(s string, rnd *rand.Rand) (at, at16 int) {
+	k := rnd.IntN(utf8.RuneCountInString(s) + 1)
 	for _, r := range s {
 		if k == 0 {
 			break
 		}
 		k--
-		off++
+		at += utf8.RuneLen(r)
+		at16++
 		if r > 0xFFFF {
-			off++
+			at16++
 		}
 	}
-	return off
+	return at, at16
 }
 
 // randomChar picks what a keystroke types: 85 % ASCII, 10 % é, 5 % an emoji.
@@ -551,34 +674,6 @@ func randomChar(rnd *rand.Rand) string {
 		return "é"
 	default:
 		return "🌱"
-	}
-}
-
-// typeLoop types at rate keystrokes per second until ctx ends, starting at a
-// random phase so that the editors of a board do not all strike at once.
-// A typist who falls behind (an overloaded machine) does not catch up in a
-// burst: people do not type faster because the screen froze.
-func (c *Client) typeLoop(ctx context.Context, rate float64) {
-	interval := time.Duration(float64(time.Second) / rate)
-	c.mu.Lock()
-	phase := time.Duration(c.rnd.Int64N(int64(interval)))
-	c.mu.Unlock()
-	next := time.Now().Add(phase)
-	t := time.NewTimer(phase)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		c.keystroke()
-		next = next.Add(interval)
-		wait := time.Until(next)
-		if wait < -interval {
-			next, wait = time.Now().Add(interval), interval
-		}
-		t.Reset(max(wait, 0))
 	}
 }
 

@@ -3,9 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"net/url"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/tablee/tablee/board"
 )
@@ -14,10 +19,15 @@ func TestRandomOffsetNeverSplitsAPair(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(3, 4))
 	doc := ""
 	for range 2000 {
-		op := board.TextOp{{Retain: randomOffset(doc, rnd)}, {Insert: randomChar(rnd)}}.Normalize()
+		at, at16 := randomOffset(doc, rnd)
+		ch := randomChar(rnd)
+		op := board.TextOp{{Retain: at16}, {Insert: ch}}.Normalize()
 		next, err := op.Apply(doc)
 		if err != nil {
 			t.Fatalf("keystroke on %q: %v", doc, err)
+		}
+		if mine := doc[:at] + ch + doc[at:]; mine != next {
+			t.Fatalf("keystroke at %d (%d units) on %q: %q, Apply gives %q", at, at16, doc, mine, next)
 		}
 		doc = next
 	}
@@ -27,8 +37,8 @@ func TestRandomOffsetNeverSplitsAPair(t *testing.T) {
 }
 
 func TestSubmitFrameDecodes(t *testing.T) {
-	op := board.TextOp{{Retain: 3}, {Insert: "é🌱\"x"}}
-	frame := submitFrame("b-1", 7, 42, "enjeux", op)
+	op := board.TextOp{{Retain: 3}, {Insert: "é🌱\"x\\\n\r\t\x01"}, {Delete: 2}}
+	frame := appendSubmit([]byte("stale"), "b-1", 7, 42, "enjeux", op)[len("stale"):]
 	var m struct {
 		Type    string          `json:"type"`
 		Board   string          `json:"board"`
@@ -43,8 +53,13 @@ func TestSubmitFrameDecodes(t *testing.T) {
 		t.Fatalf("%s decoded as %+v", frame, m)
 	}
 	cs, err := board.DecodeChanges(m.Changes)
-	if err != nil || len(cs) != 1 || cs[0].Section != "enjeux" || len(cs[0].Op) != 2 || cs[0].Op[1].Insert != "é🌱\"x" {
+	if err != nil || len(cs) != 1 || cs[0].Section != "enjeux" || !reflect.DeepEqual(cs[0].Op, op) {
 		t.Fatalf("changes %s: %+v %v", m.Changes, cs, err)
+	}
+	// The op is written as the board writes it.
+	want, _ := op.MarshalJSON()
+	if got := appendOp(nil, op); string(got) != string(want) {
+		t.Fatalf("op written %s, board writes %s", got, want)
 	}
 }
 
@@ -85,6 +100,42 @@ func TestPlanSpreadsOverURLs(t *testing.T) {
 	for _, b := range boards {
 		if b.followers != 5 {
 			t.Fatalf("board followers %d, want 3 editors + 1 viewer + the wall", b.followers)
+		}
+	}
+}
+
+// TestTypeAll checks the typing loop: every typist strikes at the rate,
+// and it stops with its context.
+func TestTypeAll(t *testing.T) {
+	f := testFleet(t)
+	bi := &boardInfo{id: "b", followers: 2}
+	var typists []*Client
+	for i := range 4 {
+		c := newClient(f, connSpec{kind: kindEditor, boards: []*boardInfo{bi}, section: i}, fmt.Sprint("c", i), i)
+		a, b := net.Pipe()
+		t.Cleanup(func() { a.Close(); b.Close() })
+		go io.Copy(io.Discard, b) // the server, reading
+		c.conn = newWSConn(a)
+		c.follows["b"].ok = true
+		typists = append(typists, c)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	start := time.Now()
+	go func() { typeAll(ctx, typists, 50); close(done) }()
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	<-done
+	elapsed := time.Since(start)
+	want := 4 * 50 * elapsed.Seconds()
+	if got := float64(f.stats().keystrokes.Load()); got < want*0.7 || got > want*1.1 {
+		t.Errorf("%.0f keystrokes in %v, want about %.0f", got, elapsed, want)
+	}
+	for _, c := range typists {
+		fl := c.follows["b"]
+		// Nothing is acked here: one submit in flight, the rest composed.
+		if fl.seq != 1 || fl.inflight == nil || board.UTF16Len(fl.docs[fl.section]) < 10 {
+			t.Errorf("%s: seq %d, in flight %v, text %q", c.id, fl.seq, fl.inflight, fl.docs[fl.section])
 		}
 	}
 }

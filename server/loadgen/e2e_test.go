@@ -113,6 +113,9 @@ func TestWorkshopEndToEnd(t *testing.T) {
 	if s.Problems != 0 {
 		t.Errorf("problems: %v", s.ProblemSamples)
 	}
+	if s.SlowFrames != 0 {
+		t.Errorf("%d ops or acks missed the fast decoder: the server's frames changed form (see frame.go)", s.SlowFrames)
+	}
 	if t.Failed() {
 		var out strings.Builder
 		printSummary(&out, s)

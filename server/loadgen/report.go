@@ -135,6 +135,10 @@ type Summary struct {
 	Problems       int        `json:"problems"`
 	ProblemSamples []string   `json:"problemSamples,omitempty"`
 	Notes          []string   `json:"notes,omitempty"`
+	// SlowFrames counts the ops and acks, and the changes of ops, that the
+	// fast decoder (frame.go) left to encoding/json or board.DecodeChanges:
+	// none from this server.
+	SlowFrames int64 `json:"slowFrames,omitempty"`
 }
 
 func writeJSON(w io.Writer, s *Summary) error {

@@ -86,18 +86,14 @@ func (s *Stats) timeline(n int) []Second {
 
 func newStats() *Stats { return &Stats{start: time.Now()} }
 
-// stampKey names one submit: the op that peers receive carries both.
-type stampKey struct {
-	client string
-	seq    uint64
-}
-
-// stamp is when a submit left its client, shared with every peer through
-// the fleet's map: all clients live in this process, so one clock serves.
+// stamp is when a submit left its client, kept by the submitter
+// (Client.stamps) and read by every peer that receives the op, which
+// carries the submitter's id and seq: all clients live in this process, so
+// one clock serves.
 type stamp struct {
 	sent  time.Time // the submit was written
 	typed time.Time // the oldest keystroke in it
 	// left counts the peers still to receive it; the last one deletes the
 	// stamp so that the map stays as small as the deliveries in flight.
-	left atomic.Int32
+	left int32
 }

@@ -49,6 +49,9 @@ func run(ctx context.Context, cfg *Config, log io.Writer) (*Summary, error) {
 		err = fmt.Errorf("unknown workload %q", cfg.Workload)
 	}
 	s.Problems, s.ProblemSamples = f.problems()
+	if s.SlowFrames = f.slowFrames.Load(); s.SlowFrames > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d ops or acks were not in the server's plain form and took the slow decoder (encoding/json, board.DecodeChanges): the generator's own CPU is overstated", s.SlowFrames))
+	}
 	return s, err
 }
 
