@@ -1,7 +1,7 @@
 package board
 
 import (
-	"encoding/json"
+	"bytes"
 	"errors"
 	"unicode/utf8"
 )
@@ -76,7 +76,7 @@ func ValidID(s string) bool {
 // bad_json, bad_message (not an array), too_many, bad_change,
 // bad_section, bad_elem, bad_props, bad_op.
 func DecodeChanges(raw []byte) ([]Change, error) {
-	if !json.Valid(raw) {
+	if !ValidJSON(raw) {
 		return nil, Errorf(CodeBadJSON, "changes: not valid JSON")
 	}
 	v := trimJSONSpace(raw)
@@ -156,26 +156,27 @@ func (c *Change) decode(raw []byte) *Error {
 		return badChange("a change must be an object")
 	}
 	*c = Change{}
-	k, ok := jsonStr(kind)
+	kb, ok := jsonStrBytes(kind)
 	if !ok {
 		return badChange("kind: missing or not a string")
 	}
-	switch k {
+	switch string(kb) {
 	case KindText:
 		c.Kind = KindText
-		s, ok := jsonStr(section)
+		sb, ok := jsonStrBytes(section)
 		if !ok {
 			return badChange("section: missing or not a string")
 		}
-		if SectionIndex(s) < 0 {
-			return Errorf(CodeBadSection, "unknown section %q", s)
+		si := SectionIndex(string(sb))
+		if si < 0 {
+			return Errorf(CodeBadSection, "unknown section %q", sb)
 		}
-		c.Section = Sections[SectionIndex(s)].Key
+		c.Section = Sections[si].Key
 		if op == nil {
 			return badChange("op: missing")
 		}
-		var t TextOp
-		if err := t.UnmarshalJSON(op); err != nil {
+		t, err := decodeOp(op)
+		if err != nil {
 			var e *Error
 			if errors.As(err, &e) {
 				return e
@@ -189,7 +190,7 @@ func (c *Change) decode(raw []byte) *Error {
 		c.Op = t.Normalize()
 		return nil
 	case KindCreate, KindSet, KindDelete:
-		switch k { // the constants, so decoded changes share one string
+		switch string(kb) { // the constants, so decoded changes share one string
 		case KindCreate:
 			c.Kind = KindCreate
 		case KindSet:
@@ -205,16 +206,16 @@ func (c *Change) decode(raw []byte) *Error {
 	case KindMeta:
 		c.Kind = KindMeta
 	default:
-		return badChange("unknown kind %q", k)
+		return badChange("unknown kind %q", kb)
 	}
 	switch c.Kind {
 	case KindCreate:
-		e, ok := jsonStr(elem)
+		eb, ok := jsonStrBytes(elem)
 		if !ok {
 			return badChange("elem: missing or not a string")
 		}
 		var ctx propCtx
-		switch e { // the constants, so decoded changes share one string
+		switch string(eb) { // the constants, so decoded changes share one string
 		case ElemActor:
 			c.Elem, ctx = ElemActor, ctxActor
 		case ElemLink:
@@ -224,7 +225,7 @@ func (c *Change) decode(raw []byte) *Error {
 		case ElemAssign:
 			c.Elem, ctx = ElemAssign, ctxAssign
 		default:
-			return Errorf(CodeBadElem, "unknown elem %q", e)
+			return Errorf(CodeBadElem, "unknown elem %q", eb)
 		}
 		if props == nil {
 			props = []byte("{}") // then the required props are missing
@@ -273,6 +274,107 @@ func (p *Props) required(elem string) *Error {
 		}
 	}
 	return nil
+}
+
+// decodeOp reads a text op from valid JSON. The plain components a client
+// sends (whole numbers, strings without escapes, {"d": n}) are read here,
+// without the reflection of encoding/json; any other op goes through
+// UnmarshalJSON, whose checks and messages stay the only reference.
+func decodeOp(raw []byte) (TextOp, error) {
+	if t, ok := plainOp(raw); ok {
+		return t, nil
+	}
+	var t TextOp
+	err := t.UnmarshalJSON(raw)
+	return t, err
+}
+
+// plainOp decodes raw (valid JSON) when every component is plain; false
+// otherwise, and then UnmarshalJSON decides.
+func plainOp(raw []byte) (TextOp, bool) {
+	if len(raw) < 2 || raw[0] != '[' {
+		return nil, false
+	}
+	n := 0
+	eachElem(raw, func(int, []byte) *Error { n++; return nil })
+	if n > MaxOpComps {
+		return nil, false
+	}
+	out := make(TextOp, 0, n)
+	_, err := eachElem(raw, func(_ int, v []byte) *Error {
+		switch v[0] {
+		case '"':
+			inner := v[1 : len(v)-1]
+			for _, c := range inner {
+				if c == '\\' {
+					return errNotPlain
+				}
+			}
+			if !utf8.Valid(inner) {
+				return errNotPlain
+			}
+			out = append(out, Comp{Insert: string(inner)})
+		case '{':
+			// Exactly {"d": n}, spaces allowed.
+			i := skipWS(v, 1)
+			if !bytes.HasPrefix(v[i:], []byte(`"d"`)) {
+				return errNotPlain
+			}
+			i = skipWS(v, i+3)
+			if i >= len(v) || v[i] != ':' {
+				return errNotPlain
+			}
+			i = skipWS(v, i+1)
+			e := valueEnd(v, i)
+			d, ok := plainLength(v[i:e])
+			if !ok || skipWS(v, e) != len(v)-1 {
+				return errNotPlain
+			}
+			out = append(out, Comp{Delete: d})
+		default:
+			r, ok := plainLength(v)
+			if !ok {
+				return errNotPlain
+			}
+			out = append(out, Comp{Retain: r})
+		}
+		return nil
+	})
+	return out, err == nil
+}
+
+// errNotPlain stops plainOp's walk; it never leaves this file.
+var errNotPlain = &Error{Code: CodeBadOp}
+
+// plainLength reads a length written as plain digits, at most
+// MaxCompSize; false for anything else (a sign, a fraction, an exponent).
+func plainLength(v []byte) (int, bool) {
+	if len(v) == 0 || len(v) > 10 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, n <= MaxCompSize
+}
+
+// jsonStrBytes is jsonStr without a copy when raw holds no escape: kinds
+// and keys are only compared with constants (switch string(b) does not
+// allocate).
+func jsonStrBytes(raw []byte) ([]byte, bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return nil, false
+	}
+	inner := raw[1 : len(raw)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return inner, utf8.Valid(inner)
+	}
+	s, ok := jsonUnquote(raw)
+	return []byte(s), ok
 }
 
 // str decodes a raw value that must be a string.
@@ -379,15 +481,8 @@ func (c *Change) appendJSON(buf []byte) ([]byte, error) {
 		buf = append(buf, `"text","section":`...)
 		buf = appendStr(buf, c.Section)
 		buf = append(buf, `,"op":`...)
-		op := c.Op
-		if op == nil {
-			op = TextOp{} // [] rather than null
-		}
-		b, err := op.MarshalJSON()
-		if err != nil {
-			return nil, err
-		}
-		buf = append(buf, b...)
+		// Appended in place, as MarshalJSON writes it ([] when empty).
+		buf = c.Op.Normalize().appendJSON(buf)
 	case KindCreate:
 		buf = append(buf, `"create","id":`...)
 		buf = appendStr(buf, c.ID)

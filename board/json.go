@@ -26,7 +26,7 @@ func skipWS(b []byte, i int) int {
 }
 
 // valueEnd returns the index just past the JSON value that starts at b[i].
-// b must be valid JSON (checked before with json.Valid).
+// b must be valid JSON (checked before with jsonscan.Valid).
 func valueEnd(b []byte, i int) int {
 	switch b[i] {
 	case '"':

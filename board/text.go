@@ -577,7 +577,11 @@ func (op TextOp) MarshalJSON() ([]byte, error) {
 	for _, c := range op {
 		size += len(c.Insert) + 12
 	}
-	buf := make([]byte, 0, size)
+	return op.appendJSON(make([]byte, 0, size)), nil
+}
+
+// appendJSON appends the wire form of op, which must be normalised.
+func (op TextOp) appendJSON(buf []byte) []byte {
 	buf = append(buf, '[')
 	for i, c := range op {
 		if i > 0 {
@@ -594,7 +598,7 @@ func (op TextOp) MarshalJSON() ([]byte, error) {
 			buf = append(buf, '}')
 		}
 	}
-	return append(buf, ']'), nil
+	return append(buf, ']')
 }
 
 // appendJSONString appends s as a JSON string. Invalid UTF-8 (which a valid

@@ -1,17 +1,22 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
@@ -129,11 +134,11 @@ func BenchmarkDecodeSubmit(b *testing.B) {
 	msg := keystroke("0b5e4a5e-6a7c-4a3e-9a0c-2f1d8e7c6b5a", 12, 11)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		var m inMsg
-		if err := json.Unmarshal(msg, &m); err != nil {
-			b.Fatal(err)
+		s, ok := decodeSubmit(msg)
+		if !ok {
+			b.Fatal("not a plain submit")
 		}
-		if _, err := board.DecodeChanges(m.Changes); err != nil {
+		if _, err := board.DecodeChanges(s.changes); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -144,13 +149,139 @@ func BenchmarkDecodeSubmit(b *testing.B) {
 func BenchmarkEncodeOp(b *testing.B) {
 	changes, _ := board.DecodeChanges([]byte(`[{"kind":"text","section":"enjeux","op":[120,"é"]}]`))
 	e := board.Entry{V: 121, Client: "0b5e4a5e-6a7c-4a3e-9a0c-2f1d8e7c6b5a", Seq: 40, Changes: changes}
+	var scratch []byte // the room's
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		data, err := encodeEntry(e)
+		data, err := encodeEntry(&scratch, e)
 		if err != nil {
 			b.Fatal(err)
 		}
 		_ = encodeOp("0b5e4a5e-6a7c-4a3e-9a0c-2f1d8e7c6b5a", data)
 		_ = encodeAck("0b5e4a5e-6a7c-4a3e-9a0c-2f1d8e7c6b5a", 40, 121)
 	}
+}
+
+// countingListener counts the Write calls made on the connections it
+// accepts: the socket writes (syscalls) the server makes.
+type countingListener struct {
+	net.Listener
+	writes *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{Conn: c, writes: l.writes}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// overtype is a keystroke that replaces the section's one character, so
+// that the cost of applying it does not grow with b.N.
+func overtype(boardID string, seq, base uint64) []byte {
+	op := `["é"]`
+	if base > 0 {
+		op = `[{"d":1},"é"]`
+	}
+	return []byte(fmt.Sprintf(`{"type":"submit","board":%q,"seq":%d,"base":%d,"changes":[{"kind":"text","section":"enjeux","op":%s}]}`,
+		boardID, seq, base, op))
+}
+
+// BenchmarkBurstFanout is a burst of 8 keystrokes (pipelined submits, as
+// from 8 typists) delivered to 100 followers: one op is one burst, and
+// ns/delivery and writes/delivery count what each op frame costs the
+// server, writes being the Write calls on the accepted sockets.
+func BenchmarkBurstFanout(b *testing.B) {
+	const burst, followers = 8, 100
+	br, err := OpenLocalBroker(filepath.Join(b.TempDir(), "b.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := New(Options{Broker: br, Auth: openAuth{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		CheckOrigin: func(*http.Request) bool { return true }, SubmitsPerSecond: 1e6})
+	var writes atomic.Int64
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(h.ServeWS))
+	ts.Listener = countingListener{Listener: ts.Listener, writes: &writes}
+	ts.Start()
+	b.Cleanup(func() {
+		h.Shutdown(context.Background())
+		ts.Close()
+		br.Close()
+	})
+	url := "ws" + strings.TrimPrefix(ts.URL, "http")
+	id := uuid.NewString()
+	if err := h.CreateBoard(context.Background(), id, "w", "g"); err != nil {
+		b.Fatal(err)
+	}
+	writer := benchConn(b, url, id)
+	readers := make([]*websocket.Conn, followers)
+	for i := range readers {
+		readers[i] = benchConn(b, url, id)
+	}
+	// Followers read in their own goroutines for the whole run; each burst
+	// ends when every follower has had its burst of ops.
+	var got sync.WaitGroup
+	for _, r := range readers {
+		go func(r *websocket.Conn) {
+			n := 0
+			for {
+				_, msg, err := r.ReadMessage()
+				if err != nil {
+					return
+				}
+				if bytes.Contains(msg, []byte(`"op"`)) {
+					if n++; n == burst {
+						n = 0
+						got.Done()
+					}
+				}
+			}
+		}(r)
+	}
+	frames := make([][]byte, burst)
+	b.ReportAllocs()
+	b.ResetTimer()
+	writes.Store(0)
+	cpu0 := cpuTime()
+	var v uint64
+	for i := 0; i < b.N; i++ {
+		got.Add(followers)
+		for k := range frames {
+			frames[k] = overtype(id, v+uint64(k)+1, v+uint64(k))
+		}
+		for _, f := range frames {
+			writer.WriteMessage(websocket.TextMessage, f)
+		}
+		for k := 0; k < burst; k++ {
+			if _, msg, err := writer.ReadMessage(); err != nil || !bytes.Contains(msg, []byte(`"ack"`)) {
+				b.Fatalf("want an ack: %s %v", msg, err)
+			}
+		}
+		got.Wait()
+		v += burst
+	}
+	b.StopTimer()
+	cpu := cpuTime() - cpu0
+	deliveries := float64(b.N) * burst * (followers + 1) // ops, and acks to the writer
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/deliveries, "ns/delivery")
+	// The clients run in this process too: their reads are in this count.
+	b.ReportMetric(float64(cpu.Nanoseconds())/deliveries, "cpu-ns/delivery")
+	b.ReportMetric(float64(writes.Load())/deliveries, "writes/delivery")
+}
+
+// cpuTime is the CPU time (user and system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -41,6 +41,9 @@ const (
 	maxName = 80
 	// authTimeout bounds the key check (a store lookup).
 	authTimeout = 5 * time.Second
+	// maxRounds bounds the takes of the queue written before one flush, so
+	// that a steady stream still reaches the socket and a kick is seen.
+	maxRounds = 4
 )
 
 // Rates per connection. The protocol asks for at least 100 submits/s during
@@ -53,7 +56,8 @@ var (
 )
 
 // Client is one websocket connection. Its read pump owns follows; its write
-// pump is the only writer of conn.
+// pump writes the messages, through the frameWriter under conn (where the
+// read pump writes its pongs and close replies too).
 type Client struct {
 	hub  *Hub
 	conn *websocket.Conn
@@ -91,7 +95,7 @@ func newClient(h *Hub, conn *websocket.Conn) *Client {
 		done:      make(chan struct{}),
 		follows:   make(map[string]*Room),
 		submits:   newBucket(h.submitRate, now),
-		msgs:      newBucket(msgRate, now),
+		msgs:      newBucket(h.msgRate, now),
 		presences: newBucket(presenceRate, now),
 	}
 }
@@ -105,13 +109,6 @@ func (c *Client) trySend(data []byte) {
 	}
 }
 
-// trySendPrepared queues a broadcast; size is its payload's length.
-func (c *Client) trySendPrepared(pm *websocket.PreparedMessage, size int) {
-	if !c.send.push(outMsg{pm: pm, size: size}) {
-		c.kick(CloseSlow, "too slow: reconnect and catch up")
-	}
-}
-
 // kick asks the write pump to close the connection with code.
 func (c *Client) kick(code int, reason string) {
 	c.kickOnce.Do(func() {
@@ -121,30 +118,46 @@ func (c *Client) kick(code int, reason string) {
 }
 
 func (c *Client) writePump() {
+	// out is the socket under conn (see ServeWS), which writes the frames:
+	// the pump gathers a batch's frames in it and writes them at once.
+	out := c.conn.NetConn().(*frameWriter)
 	ticker := time.NewTicker(pingPeriod)
 	defer func() {
 		ticker.Stop()
 		c.conn.Close()
+		out.release()
 	}()
 	var batch []outMsg
 	for {
 		select {
 		case <-c.send.ready:
-			// Everything queued so far, under one deadline.
-			batch = c.send.take(batch)
-			c.conn.SetWriteDeadline(time.Now().Add(writeWait))
-			for i := range batch {
-				if err := c.write(batch[i]); err != nil {
-					return
+			// Everything queued so far, and what comes while it is written,
+			// each take under one deadline, in as few socket writes as the
+			// buffer allows.
+			out.begin(time.Now().Add(writeWait))
+			for round := 0; round < maxRounds; round++ {
+				batch = c.send.take(batch)
+				if len(batch) == 0 {
+					break
 				}
-				batch[i] = outMsg{}
+				if round > 0 {
+					out.setDeadline(time.Now().Add(writeWait))
+				}
+				for i := range batch {
+					if err := out.text(batch[i].data); err != nil {
+						return
+					}
+					batch[i] = outMsg{}
+				}
+			}
+			if err := out.flush(); err != nil {
+				return
 			}
 			if cap(batch) > queueKeepCap {
 				batch = nil
 			}
 		case <-ticker.C:
-			c.conn.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
+			if err := out.control(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
 				return
 			}
 		case <-c.kicked:
@@ -152,12 +165,13 @@ func (c *Client) writePump() {
 			// say), unless the kick is for slowness: then the queue is full.
 			c.send.close()
 			if c.kickCode != CloseSlow {
-				c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+				out.begin(time.Now().Add(writeWait))
 				for _, m := range c.send.take(nil) {
-					if c.write(m) != nil {
+					if out.text(m.data) != nil {
 						break
 					}
 				}
+				out.flush()
 			}
 			// A slow peer's socket is likely full: the close frame gets a
 			// short try, then the connection is dropped all the same.
@@ -166,19 +180,12 @@ func (c *Client) writePump() {
 				wait = closeWaitSlow
 			}
 			msg := websocket.FormatCloseMessage(c.kickCode, c.kickReason)
-			c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wait))
+			out.control(websocket.CloseMessage, msg, time.Now().Add(wait))
 			return
 		case <-c.done:
 			return
 		}
 	}
-}
-
-func (c *Client) write(m outMsg) error {
-	if m.pm != nil {
-		return c.conn.WritePreparedMessage(m.pm)
-	}
-	return c.conn.WriteMessage(websocket.TextMessage, m.data)
 }
 
 func (c *Client) readPump() {
@@ -192,6 +199,22 @@ func (c *Client) readPump() {
 		c.conn.Close()
 		c.hub.unregister(c)
 	}()
+	// Pongs and close replies go through the frame writer, as every frame
+	// (gorilla's own would write behind its back); they are written at
+	// once, or with the batch the write pump is gathering.
+	out := c.conn.NetConn().(*frameWriter)
+	c.conn.SetPingHandler(func(data string) error {
+		err := out.control(websocket.PongMessage, []byte(data), time.Now().Add(writeWait))
+		if err == errCloseSent {
+			return nil
+		}
+		return err
+	})
+	c.conn.SetCloseHandler(func(code int, _ string) error {
+		// As gorilla's default: the peer's code back, within a second.
+		out.control(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
+		return nil
+	})
 	c.conn.SetReadLimit(MaxFrame)
 	c.conn.SetReadDeadline(time.Now().Add(pongWait))
 	c.conn.SetPongHandler(func(string) error {
@@ -219,6 +242,10 @@ func (c *Client) handle(data []byte) {
 		c.trySend(encodeError("", CodeRateLimited, "too many messages; slow down"))
 		return
 	}
+	if s, ok := decodeSubmit(data); ok {
+		c.submit(s)
+		return
+	}
 	var m inMsg
 	if err := json.Unmarshal(data, &m); err != nil {
 		c.badMessage(data, err)
@@ -228,7 +255,7 @@ func (c *Client) handle(data []byte) {
 	case "hello":
 		c.hello(&m)
 	case "submit":
-		c.submit(&m)
+		c.submit(m.submitIn())
 	case "presence":
 		c.presence(&m)
 	case "bye":
@@ -408,37 +435,37 @@ func cleanName(s string) string {
 	return s
 }
 
-func (c *Client) submit(m *inMsg) {
-	if !validBoardID(m.Board) || m.Seq == nil || *m.Seq == 0 || m.Base == nil {
-		if m.Seq != nil && *m.Seq > 0 && validBoardID(m.Board) {
-			c.trySend(encodeReject(m.Board, *m.Seq, CodeBadMessage, `submit needs "board", "seq" (≥ 1), "base" and "changes"`))
+func (c *Client) submit(m submitIn) {
+	if !validBoardID(m.board) || !m.hasSeq || m.seq == 0 || !m.hasBase {
+		if m.hasSeq && m.seq > 0 && validBoardID(m.board) {
+			c.trySend(encodeReject(m.board, m.seq, CodeBadMessage, `submit needs "board", "seq" (≥ 1), "base" and "changes"`))
 			return
 		}
-		c.trySend(encodeError(m.Board, CodeBadMessage, `submit needs "board", "seq" (≥ 1), "base" and "changes"`))
+		c.trySend(encodeError(m.board, CodeBadMessage, `submit needs "board", "seq" (≥ 1), "base" and "changes"`))
 		return
 	}
-	seq := *m.Seq
-	r := c.follows[m.Board]
+	seq := m.seq
+	r := c.follows[m.board]
 	if r == nil {
-		c.trySend(encodeReject(m.Board, seq, CodeNotFollowing, "say hello to this board before submitting"))
+		c.trySend(encodeReject(m.board, seq, CodeNotFollowing, "say hello to this board before submitting"))
 		return
 	}
-	if len(bytes.TrimSpace(m.Changes)) == 0 || bytes.Equal(bytes.TrimSpace(m.Changes), []byte("null")) {
-		c.trySend(encodeReject(m.Board, seq, CodeBadMessage, `submit needs "changes" (an array)`))
+	if len(bytes.TrimSpace(m.changes)) == 0 || bytes.Equal(bytes.TrimSpace(m.changes), []byte("null")) {
+		c.trySend(encodeReject(m.board, seq, CodeBadMessage, `submit needs "changes" (an array)`))
 		return
 	}
 	if !c.submits.take(time.Now()) {
-		c.trySend(encodeReject(m.Board, seq, CodeRateLimited, "too many submits; slow down"))
+		c.trySend(encodeReject(m.board, seq, CodeRateLimited, "too many submits; slow down"))
 		return
 	}
-	changes, err := board.DecodeChanges(m.Changes)
+	changes, err := board.DecodeChanges(m.changes)
 	if err != nil {
-		c.trySend(encodeReject(m.Board, seq, errCode(err), errMessage(err)))
+		c.trySend(encodeReject(m.board, seq, errCode(err), errMessage(err)))
 		return
 	}
-	if !r.send(submitMsg{c: c, seq: seq, base: *m.Base, changes: changes}) {
-		c.dropDead(m.Board, r)
-		c.trySend(encodeReject(m.Board, seq, CodeUnavailable, "the board cannot take changes now; say hello again"))
+	if !r.send(submitMsg{c: c, seq: seq, base: m.base, changes: changes}) {
+		c.dropDead(m.board, r)
+		c.trySend(encodeReject(m.board, seq, CodeUnavailable, "the board cannot take changes now; say hello again"))
 	}
 }
 

@@ -3,9 +3,13 @@
 // durable and fans it out, and the local storage of the embedded default.
 //
 // The shape follows gorilla/websocket's examples/chat: each connection has a
-// read pump and a write pump, and nothing but the write pump writes to it;
-// rooms never block on a connection (a full send queue closes that connection,
-// which then reconnects and catches up with `since`).
+// read pump and a write pump, and only the write pump writes messages to it
+// (the read pump answers pings and closes); rooms never block on a
+// connection (a full send queue closes that connection, which then
+// reconnects and catches up with `since`). gorilla reads; the frames sent
+// are written by the hub's frameWriter, which puts everything queued for a
+// connection in one socket write, and shares one encoding of a broadcast
+// among its followers.
 //
 // The path of a submit:
 //

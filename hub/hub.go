@@ -52,6 +52,9 @@ type Hub struct {
 
 	// submitRate is the per-connection submit budget.
 	submitRate rate
+	// msgRate is the per-connection budget of all messages; never below
+	// the submit budget's room (submits are messages too).
+	msgRate rate
 
 	mu      sync.Mutex
 	rooms   map[string]*Room
@@ -74,14 +77,17 @@ func New(o Options) *Hub {
 	}
 	return &Hub{
 		submitRate: sr,
+		msgRate:    rate{perSec: max(msgRate.perSec, 5*sr.perSec), burst: max(msgRate.burst, 5*sr.burst)},
 		shared:     !local,
 		broker:     o.Broker,
 		auth:       o.Auth,
 		log:        o.Log,
 		upgrader: websocket.Upgrader{
 			// A small read buffer (frames larger than it are read in
-			// several calls), and write buffers lent from a pool only while
-			// writing: an idle connection holds 1 KiB of buffers, not 8.
+			// several calls). Frames are written by the frameWriter, with
+			// a buffer lent only while writing; gorilla's write buffer is
+			// pooled too, should it ever write: an idle connection holds
+			// 1 KiB of buffers, not 8.
 			ReadBufferSize:  1024,
 			WriteBufferSize: 4096,
 			WriteBufferPool: &sync.Pool{},
@@ -104,7 +110,8 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	conn, err := h.upgrader.Upgrade(w, r, nil)
+	// The socket is wrapped: frames are written, and coalesced, by hub code.
+	conn, err := h.upgrader.Upgrade(hijacker{w}, r, nil)
 	if err != nil {
 		return // the upgrader has answered with the HTTP error
 	}

@@ -52,6 +52,18 @@ type inMsg struct {
 	Y       *float64        `json:"y"`
 }
 
+// submitIn gives a submit's fields.
+func (m *inMsg) submitIn() submitIn {
+	s := submitIn{board: m.Board, changes: m.Changes, hasSeq: m.Seq != nil, hasBase: m.Base != nil}
+	if m.Seq != nil {
+		s.seq = *m.Seq
+	}
+	if m.Base != nil {
+		s.base = *m.Base
+	}
+	return s
+}
+
 type sinceField struct {
 	V     uint64 `json:"v"`
 	Epoch string `json:"epoch"`

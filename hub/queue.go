@@ -2,15 +2,12 @@ package hub
 
 import (
 	"sync"
-
-	"github.com/gorilla/websocket"
 )
 
-// outMsg is one frame to write: raw bytes or a message prepared once for many
-// connections.
+// outMsg is one message to write, as one text frame. A broadcast's bytes
+// are shared by every follower's queue: they are never modified.
 type outMsg struct {
 	data []byte
-	pm   *websocket.PreparedMessage
 	size int // bytes it holds, for the queue's budget
 }
 

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/tablee/tablee/board"
 )
 
@@ -79,6 +79,7 @@ type Room struct {
 	snapV     uint64 // version of the last snapshot stored or being stored
 	idleSince time.Time
 	batch     []submitMsg // reused between batches
+	scratch   []byte      // reused to encode entries
 	unsub     func()
 	// degraded: storage cannot be written. stalled is the batch whose
 	// commit failed, unanswered until storage says whether it landed;
@@ -282,9 +283,25 @@ func (r *Room) load() error {
 }
 
 // encodeEntry writes an entry as the protocol's {"v","client","seq","changes"}
-// without reflection; the client id is a validated uuid.
-func encodeEntry(e board.Entry) ([]byte, error) {
-	b := make([]byte, 0, 128)
+// without reflection; the client id is a validated uuid. It is encoded in
+// scratch (reused), then copied to a slice of its exact size: the entry is
+// kept (in recent, in the log), and a guessed capacity would either be
+// outgrown (a keystroke is just over 128 bytes) or hold unused memory.
+func encodeEntry(scratch *[]byte, e board.Entry) ([]byte, error) {
+	b, err := appendEntry((*scratch)[:0], e)
+	if err != nil {
+		return nil, err
+	}
+	if cap(b) <= maxScratch {
+		*scratch = b
+	}
+	return bytes.Clone(b), nil
+}
+
+// maxScratch is the largest scratch buffer a room keeps between entries.
+const maxScratch = 64 << 10
+
+func appendEntry(b []byte, e board.Entry) ([]byte, error) {
 	b = append(b, `{"v":`...)
 	b = strconv.AppendUint(b, e.V, 10)
 	b = append(b, `,"client":`...)
@@ -306,12 +323,12 @@ func decodeEntry(data []byte) (board.Entry, error) {
 }
 
 func (r *Room) remember(e board.Entry, data []byte) {
-	if len(r.recent) >= recentKeep {
-		// Shift in place; the slice stays one allocation.
-		n := copy(r.recent, r.recent[len(r.recent)-recentKeep+1:])
-		for i := n; i < len(r.recent); i++ {
-			r.recent[i] = recentEntry{}
-		}
+	if len(r.recent) >= recentKeep+recentKeep/4 {
+		// Keep the newest recentKeep, shifted in place: one copy every
+		// recentKeep/4 commits (a shift per commit cost a 512-entry memmove
+		// each), and the slice stays one allocation.
+		n := copy(r.recent, r.recent[len(r.recent)-recentKeep:])
+		clear(r.recent[n:])
 		r.recent = r.recent[:n]
 	}
 	r.recent = append(r.recent, recentEntry{entry: e, data: data})
@@ -490,13 +507,9 @@ func (r *Room) broadcastPresence(from *Client, msg []byte) {
 	if len(r.followers) == 0 {
 		return
 	}
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, msg)
-	if err != nil {
-		return
-	}
 	for c := range r.followers {
 		if c != from {
-			c.trySendPrepared(pm, len(msg))
+			c.trySend(msg)
 		}
 	}
 }
@@ -901,7 +914,7 @@ func (r *Room) prepare(p *pending) bool {
 		}
 	}
 	e := board.Entry{V: b.V + 1, Client: f.client, Seq: m.seq, Changes: changes}
-	data, err := encodeEntry(e)
+	data, err := encodeEntry(&r.scratch, e)
 	if err != nil {
 		return reject(board.CodeBadChange, err.Error())
 	}
@@ -937,14 +950,9 @@ func (r *Room) broadcastOp(from *Client, msg []byte) {
 	if len(r.followers) == 0 || (len(r.followers) == 1 && r.followers[from] != nil) {
 		return
 	}
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, msg)
-	if err != nil {
-		r.log.Error("prepare op", "err", err)
-		return
-	}
 	for c := range r.followers {
 		if c != from {
-			c.trySendPrepared(pm, len(msg))
+			c.trySend(msg)
 		}
 	}
 }
@@ -987,10 +995,13 @@ func (r *Room) entriesSince(v uint64) ([]board.Entry, bool) {
 			out = append(out, e)
 		}
 	}
-	for _, e := range r.recent {
-		if e.entry.V > v {
-			out = append(out, e.entry)
-		}
+	// recent holds consecutive versions: start at v+1 rather than scan.
+	from := 0
+	if len(r.recent) > 0 && v+1 > r.recent[0].entry.V {
+		from = int(v + 1 - r.recent[0].entry.V)
+	}
+	for _, e := range r.recent[min(from, len(r.recent)):] {
+		out = append(out, e.entry)
 	}
 	return out, len(out) == want
 }

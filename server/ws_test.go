@@ -220,6 +220,40 @@ func TestBadInputLeavesBoardUnchanged(t *testing.T) {
 			}
 		})
 	}
+	// Malformed submit envelopes: answered as encoding/json always answered
+	// them, whether or not the fast decoder takes the frame.
+	sub := func(fields string) string { return `{"type":"submit","board":"` + b + `",` + fields + `}` }
+	envCases := []struct {
+		name, raw string
+		typ, code string
+		seq       uint64
+	}{
+		{"trailing garbage", sub(`"seq":90,"base":1,"changes":[]`) + `x`, "error", "bad_json", 0},
+		{"two objects", sub(`"seq":90,"base":1,"changes":[]`) + `{}`, "error", "bad_json", 0},
+		{"negative seq", sub(`"seq":-1,"base":1,"changes":[]`), "error", "bad_message", 0},
+		{"seq over 2^64", sub(`"seq":18446744073709551616,"base":1,"changes":[]`), "error", "bad_message", 0},
+		{"seq a string", sub(`"seq":"91","base":1,"changes":[]`), "error", "bad_message", 0},
+		{"seq 0", sub(`"seq":0,"base":1,"changes":[]`), "error", "bad_message", 0},
+		{"no seq", sub(`"base":1,"changes":[]`), "error", "bad_message", 0},
+		{"board a number", `{"type":"submit","board":7,"seq":92,"base":1,"changes":[]}`, "error", "bad_message", 0},
+		{"negative base", sub(`"seq":93,"base":-1,"changes":[]`), "reject", "bad_message", 93},
+		{"fractional base", sub(`"seq":94,"base":1.5,"changes":[]`), "reject", "bad_message", 94},
+		{"huge base", sub(`"seq":95,"base":1e400,"changes":[]`), "reject", "bad_message", 95},
+		{"no base", sub(`"seq":96,"changes":[]`), "reject", "bad_message", 96},
+		{"no changes", sub(`"seq":97,"base":1`), "reject", "bad_message", 97},
+		{"changes null", sub(`"seq":98,"base":1,"changes":null`), "reject", "bad_message", 98},
+		{"duplicate base: the last counts", sub(`"seq":99,"base":1,"base":9,"changes":[]`), "reject", "bad_base", 99},
+	}
+	for _, tt := range envCases {
+		t.Run(tt.name, func(t *testing.T) {
+			c.sendRaw([]byte(tt.raw))
+			m := c.next("reject", "error", "ack")
+			if m.Type != tt.typ || m.Code != tt.code || m.Seq != tt.seq || m.Message == "" {
+				t.Fatalf("got %s, want %s %s", m.raw, tt.typ, tt.code)
+			}
+		})
+	}
+
 	_, after := getSnapshot(t, ts.URL, b, w.Code)
 	bj, _ := json.Marshal(before)
 	aj, _ := json.Marshal(after)
