@@ -285,3 +285,51 @@ func cpuTime() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkLoopbackWrite is the floor under every delivery: one write(2) of
+// an op-sized frame to a loopback TCP socket, round robin over 100 sockets
+// whose readers drain them. On loopback the kernel does the receiving side's
+// TCP work in the writer's call too, so this is what one delivery costs the
+// server at the least when frames cannot be coalesced (a follower gets a
+// few ops a second: nothing to gather).
+func BenchmarkLoopbackWrite(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	const conns = 100
+	var wg sync.WaitGroup
+	for i := 0; i < conns; i++ {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			io.Copy(io.Discard, c)
+		}()
+	}
+	var out []net.Conn
+	for i := 0; i < conns; i++ {
+		c, err := ln.Accept()
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, c)
+	}
+	frame := make([]byte, 160) // an op frame's size
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := out[i%conns].Write(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	for _, c := range out {
+		c.Close()
+	}
+	wg.Wait()
+}
