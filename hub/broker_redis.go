@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tablee/tablee/board"
 )
 
 // RedisBroker shares boards between instances through Redis:
@@ -362,23 +365,69 @@ func (b *RedisBroker) reader() {
 	}
 }
 
-// parseRecords reads the commit payload: a JSON array of entries.
+// parseRecords reads the commit payload: a JSON array of entries. It runs
+// for every commit of every followed board, so it splits the array and reads
+// each "v" without encoding/json's reflection (entryVersion).
 func parseRecords(payload string) ([]Record, error) {
-	var raws []json.RawMessage
-	if err := json.Unmarshal([]byte(payload), &raws); err != nil {
-		return nil, err
+	data := []byte(payload)
+	bad := func(at int) error {
+		return fmt.Errorf("hub: commit message is not an array of entries (at byte %d)", at)
 	}
-	out := make([]Record, len(raws))
-	for i, raw := range raws {
-		var head struct {
-			V uint64 `json:"v"`
+	i := board.SkipSpace(data, 0)
+	if i >= len(data) || data[i] != '[' {
+		return nil, bad(i)
+	}
+	out := make([]Record, 0, 1)
+	if i = board.SkipSpace(data, i+1); i < len(data) && data[i] == ']' {
+		if board.SkipSpace(data, i+1) != len(data) {
+			return nil, bad(i + 1)
 		}
-		if err := json.Unmarshal(raw, &head); err != nil {
+		return out, nil
+	}
+	for {
+		end, ok := board.SkipJSON(data, i)
+		if !ok {
+			return nil, bad(end)
+		}
+		raw := bytes.TrimRight(data[i:end], " \t\r\n")
+		v, err := entryVersion(raw)
+		if err != nil {
 			return nil, err
 		}
-		out[i] = Record{V: head.V, Data: raw}
+		out = append(out, Record{V: v, Data: raw})
+		end = board.SkipSpace(data, end)
+		switch {
+		case end < len(data) && data[end] == ',':
+			i = board.SkipSpace(data, end+1)
+		case end < len(data) && data[end] == ']' && board.SkipSpace(data, end+1) == len(data):
+			return out, nil
+		default:
+			return nil, bad(end)
+		}
 	}
-	return out, nil
+}
+
+// entryVersion reads an entry's "v": directly when the entry starts with it,
+// as the rooms encode entries (one "v", first), else through encoding/json.
+func entryVersion(raw []byte) (uint64, error) {
+	const pre = `{"v":`
+	if bytes.HasPrefix(raw, []byte(pre)) {
+		var v uint64
+		j := len(pre)
+		for ; j < len(raw) && j-len(pre) < 19 && raw[j] >= '0' && raw[j] <= '9'; j++ {
+			v = v*10 + uint64(raw[j]-'0')
+		}
+		if j > len(pre) && j < len(raw) && (raw[j] == ',' || raw[j] == '}') && (raw[len(pre)] != '0' || j == len(pre)+1) {
+			return v, nil
+		}
+	}
+	var head struct {
+		V uint64 `json:"v"`
+	}
+	if err := json.Unmarshal(raw, &head); err != nil {
+		return 0, fmt.Errorf("hub: commit message entry: %w", err)
+	}
+	return head.V, nil
 }
 
 // PublishPresence implements Broker.

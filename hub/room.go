@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -96,7 +97,18 @@ type Room struct {
 	known atomic.Uint64
 	// remote is signalled when another instance committed to this board.
 	remote chan struct{}
+	// incoming holds the records other instances published, handed over by
+	// the broker's reader and applied by the room (catchUp) without asking
+	// storage again; inLost says some were dropped (too many waiting), and
+	// the room then reads the log. Guarded by inMu.
+	inMu     sync.Mutex
+	incoming []Record
+	inLost   bool
 }
+
+// maxIncoming bounds the published records waiting for a room; past it they
+// are dropped and read back from the log.
+const maxIncoming = 4096
 
 // Messages to a room.
 type (
@@ -178,6 +190,13 @@ func (r *Room) run() {
 			if len(recs) == 0 || recs[len(recs)-1].V <= r.known.Load() {
 				return
 			}
+			r.inMu.Lock()
+			if len(r.incoming)+len(recs) > maxIncoming {
+				r.inLost = true
+			} else {
+				r.incoming = append(r.incoming, recs...)
+			}
+			r.inMu.Unlock()
 			select {
 			case r.remote <- struct{}{}:
 			default:
@@ -221,7 +240,7 @@ func (r *Room) run() {
 				r.handle(m)
 			}
 		case <-r.remote:
-			if !r.degraded && !r.catchUp() {
+			if !r.degraded && !r.catchUp(0) {
 				return
 			}
 		case now := <-tick.C:
@@ -1018,12 +1037,37 @@ func (r *Room) checkHead() bool {
 	if err != nil || v <= r.board.V {
 		return true
 	}
-	return r.catchUp()
+	return r.catchUp(v)
 }
 
-// catchUp takes the entries another instance committed. Records are read
-// from the log, in order, so a lost or repeated notification is harmless.
-func (r *Room) catchUp() bool {
+// catchUp takes the entries another instance committed: those it published,
+// then, if one is missing or the board is still below head (the stored
+// head, 0 when unknown), the log's, in order. A lost or repeated
+// notification is harmless.
+func (r *Room) catchUp(head uint64) bool {
+	// What was published comes first: in version order, it usually takes
+	// the board to the head without a read of the log.
+	r.inMu.Lock()
+	recs, lost := r.incoming, r.inLost
+	r.incoming, r.inLost = nil, false
+	r.inMu.Unlock()
+	gap := lost
+	for _, rec := range recs {
+		if rec.V <= r.board.V {
+			continue // already here (our own, or a repeat)
+		}
+		if rec.V != r.board.V+1 {
+			gap = true // a message was lost: the log has it
+			break
+		}
+		if !r.applyRemote(rec) {
+			return false
+		}
+	}
+	if !gap && r.board.V >= head {
+		r.known.Store(r.board.V)
+		return true
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
 	defer cancel()
 	recs, err := r.hub.broker.History(ctx, r.id, r.board.V, 0)
@@ -1042,19 +1086,28 @@ func (r *Room) catchUp() bool {
 		if rec.V != r.board.V+1 {
 			continue
 		}
-		e, err := decodeEntry(rec.Data)
-		if err == nil {
-			err = r.board.ApplyEntry(e, board.RoleFacilitator)
-		}
-		if err != nil {
-			r.log.Error("apply remote entry", "v", rec.V, "err", err)
-			r.failed(nil)
+		if !r.applyRemote(rec) {
 			return false
 		}
-		r.remember(e, rec.Data)
-		r.broadcastOp(nil, encodeOp(r.id, rec.Data))
 	}
 	r.known.Store(r.board.V)
+	return true
+}
+
+// applyRemote applies another instance's committed record and sends it to
+// this instance's followers. False if it cannot apply: the room must end.
+func (r *Room) applyRemote(rec Record) bool {
+	e, err := decodeEntry(rec.Data)
+	if err == nil {
+		err = r.board.ApplyEntry(e, board.RoleFacilitator)
+	}
+	if err != nil {
+		r.log.Error("apply remote entry", "v", rec.V, "err", err)
+		r.failed(nil)
+		return false
+	}
+	r.remember(e, rec.Data)
+	r.broadcastOp(nil, encodeOp(r.id, rec.Data))
 	return true
 }
 
