@@ -36,7 +36,7 @@ func TestParseRecords(t *testing.T) {
 		{`[{"v":7,"changes":[]},{"v":8,"changes":[{"kind":"text","section":"enjeux","op":[1,"é"]}]}]`, true},
 		{` [ {"v":1} , {"v":2}  ] `, true},
 		{`[]`, true},
-		{`[{"client":"c","v":12}]`, true},    // "v" not first: the slow path
+		{`[{"client":"c","v":12}]`, true},      // "v" not first: the slow path
 		{`[{"v":18446744073709551615}]`, true}, // the largest version
 		{`[{"v":0}]`, true},
 		{`[{"v":01}]`, false},
