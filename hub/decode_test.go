@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
+
+	"github.com/tablee/tablee/board"
 )
 
 // slowSubmit is what the reflection path makes of a frame: ok when it
@@ -182,4 +185,61 @@ func TestSubmitFramesAnswers(t *testing.T) {
 	if _, msg, err := c.ReadMessage(); err != nil || !strings.Contains(string(msg), `"ack"`) || !strings.Contains(string(msg), `"v":1}`) {
 		t.Fatalf("after the bad frames: %s %v", msg, err)
 	}
+}
+
+var entryCases = []struct {
+	in   string
+	fast bool // taken by the fast path
+}{
+	{`{"v":3,"client":"c1","seq":2,"changes":[{"kind":"text","section":"enjeux","op":[4,"é"]}]}`, true},
+	{`{"v":3,"changes":[],"seq":2,"client":"c1"}`, true},
+	{` { "v" : 1 , "changes" : [ ] } `, true},
+	{`{"v":3,"client":"","seq":0,"changes":[{"kind":"meta","props":{"niveau":"faire_avec"}}]}`, true},
+	{`{"v":3,"client":"c\u0031","seq":2,"changes":[]}`, false}, // an escape
+	{`{"v":3,"V":4,"changes":[]}`, false},                      // another member
+	{`{"v":3,"v":4,"changes":[]}`, false},                      // twice
+	{`{"v":3,"changes":null}`, false},
+	{`{"v":3}`, false},
+	{`{"changes":[]}`, false},
+	{`{"v":-3,"changes":[]}`, false},
+	{`{"v":3,"changes":[]} x`, false},
+	{`[]`, false},
+	{`{"v":3,"changes":[{"kind":"nope"}]}`, false},
+}
+
+// TestDecodeEntryMatchesEncodingJSON holds the fast path to encoding/json.
+func TestDecodeEntryMatchesEncodingJSON(t *testing.T) {
+	for _, tc := range entryCases {
+		got, ok := decodeEntryFast([]byte(tc.in))
+		if ok != tc.fast {
+			t.Errorf("%s: fast path %v, want %v", tc.in, ok, tc.fast)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		var want board.Entry
+		if err := json.Unmarshal([]byte(tc.in), &want); err != nil {
+			t.Fatalf("%s: encoding/json: %v", tc.in, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: fast %+v, encoding/json %+v", tc.in, got, want)
+		}
+	}
+}
+
+func FuzzDecodeEntry(f *testing.F) {
+	for _, tc := range entryCases {
+		f.Add([]byte(tc.in))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, ok := decodeEntryFast(data)
+		if !ok {
+			return
+		}
+		var want board.Entry
+		if err := json.Unmarshal(data, &want); err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: fast %+v, encoding/json %+v (%v)", data, got, want, err)
+		}
+	})
 }

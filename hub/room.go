@@ -335,10 +335,79 @@ func appendEntry(b []byte, e board.Entry) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+// decodeEntry reads a committed entry (another instance's, or from the
+// log). Entries are written by rooms (appendEntry): plain members "v",
+// "client", "seq", "changes", read here without reflection; anything else
+// goes through encoding/json.
 func decodeEntry(data []byte) (board.Entry, error) {
+	if e, ok := decodeEntryFast(data); ok {
+		return e, nil
+	}
 	var e board.Entry
 	err := json.Unmarshal(data, &e)
 	return e, err
+}
+
+func decodeEntryFast(data []byte) (board.Entry, bool) {
+	var e board.Entry
+	i := board.SkipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return e, false
+	}
+	i = board.SkipSpace(data, i+1)
+	var seen [4]bool
+	var changes []byte
+	for {
+		key, j, ok := plainString(data, i)
+		if !ok {
+			return e, false
+		}
+		if i = board.SkipSpace(data, j); i >= len(data) || data[i] != ':' {
+			return e, false
+		}
+		i = board.SkipSpace(data, i+1)
+		k := -1
+		switch string(key) {
+		case "v":
+			k = 0
+			e.V, i, ok = plainUint(data, i)
+		case "client":
+			k = 1
+			var v []byte
+			v, i, ok = plainString(data, i)
+			e.Client = string(v)
+		case "seq":
+			k = 2
+			e.Seq, i, ok = plainUint(data, i)
+		case "changes":
+			k = 3
+			j, ok = board.SkipJSON(data, i)
+			changes, i = data[i:j], j
+		}
+		if k < 0 || !ok || seen[k] {
+			return e, false // another member, or one twice: encoding/json decides
+		}
+		seen[k] = true
+		if i = board.SkipSpace(data, i); i >= len(data) {
+			return e, false
+		}
+		if data[i] == '}' {
+			break
+		}
+		if data[i] != ',' {
+			return e, false
+		}
+		i = board.SkipSpace(data, i+1)
+	}
+	if board.SkipSpace(data, i+1) != len(data) || !seen[0] || !seen[3] || changes[0] != '[' {
+		return e, false
+	}
+	cs, err := board.DecodeChanges(changes)
+	if err != nil {
+		return e, false
+	}
+	e.Changes = cs
+	return e, true
 }
 
 func (r *Room) remember(e board.Entry, data []byte) {
