@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strconv"
 	"sync"
 	"time"
@@ -71,10 +72,10 @@ var (
 )
 
 const (
-	// pubsubBuffer is the Go-side buffer of received messages. go-redis
-	// drops a message when it stays full past the send timeout; the rooms'
-	// head checks recover what is dropped.
-	pubsubBuffer = 4096
+	// pubsubCheck is how long the subscription may stay quiet before it is
+	// pinged: a ping on a broken connection makes go-redis reconnect and
+	// subscribe again (what its Channel's health check does, every 3 s).
+	pubsubCheck = 3 * time.Second
 	// presenceQueue bounds presence messages waiting to be published;
 	// beyond it they are dropped (ephemeral).
 	presenceQueue = 1024
@@ -316,50 +317,80 @@ func (b *RedisBroker) boardOf(channel string) (string, string, bool) {
 	return channel[p : len(channel)-len("}:ch")], channel[len(channel)-2:], true
 }
 
-// reader dispatches received messages to the rooms.
+// reader receives what Redis publishes and dispatches it to the rooms. It
+// reads the subscription itself rather than through go-redis's Channel,
+// which wakes two more goroutines per message (a forwarder and a health
+// check) on every instance for every commit; a quiet subscription is pinged
+// instead (pubsubCheck).
 func (b *RedisBroker) reader() {
 	defer b.wg.Done()
-	ch := b.ps.Channel(redis.WithChannelSize(pubsubBuffer))
+	ctx := context.Background()
+	failures := 0
 	for {
+		msg, err := b.ps.ReceiveTimeout(ctx, pubsubCheck)
 		select {
 		case <-b.done:
 			return
-		case m, ok := <-ch:
-			if !ok {
+		default:
+		}
+		if err != nil {
+			if errors.Is(err, redis.ErrClosed) {
 				return
 			}
-			board, kind, ok := b.boardOf(m.Channel)
-			if !ok {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				b.ps.Ping(ctx) // an error here has go-redis reconnect
 				continue
 			}
-			b.mu.Lock()
-			subs := make([]*redisSub, 0, len(b.subs[board]))
-			for s := range b.subs[board] {
-				subs = append(subs, s)
+			// The connection broke: go-redis reconnects on the next
+			// receive; don't spin if Redis is down.
+			if failures++; failures > 1 {
+				select {
+				case <-b.done:
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
 			}
-			b.mu.Unlock()
-			switch kind {
-			case "ch":
-				recs, err := parseRecords(m.Payload)
-				if err != nil {
-					b.log.Warn("redis: bad commit message", "board", board, "err", err)
-					continue
-				}
-				for _, s := range subs {
-					if s.h.Records != nil {
-						s.h.Records(recs)
-					}
-				}
-			case "pr":
-				if len(m.Payload) <= len(b.self) || m.Payload[:len(b.self)] == b.self {
-					continue // our own
-				}
-				msg := []byte(m.Payload[len(b.self):])
-				for _, s := range subs {
-					if s.h.Presence != nil {
-						s.h.Presence(msg)
-					}
-				}
+			continue
+		}
+		failures = 0
+		if m, ok := msg.(*redis.Message); ok {
+			b.dispatch(m.Channel, m.Payload)
+		}
+	}
+}
+
+// dispatch hands a published message to the rooms that follow its board.
+func (b *RedisBroker) dispatch(channel, payload string) {
+	board, kind, ok := b.boardOf(channel)
+	if !ok {
+		return
+	}
+	b.mu.Lock()
+	subs := make([]*redisSub, 0, len(b.subs[board]))
+	for s := range b.subs[board] {
+		subs = append(subs, s)
+	}
+	b.mu.Unlock()
+	switch kind {
+	case "ch":
+		recs, err := parseRecords(payload)
+		if err != nil {
+			b.log.Warn("redis: bad commit message", "board", board, "err", err)
+			return
+		}
+		for _, s := range subs {
+			if s.h.Records != nil {
+				s.h.Records(recs)
+			}
+		}
+	case "pr":
+		if len(payload) <= len(b.self) || payload[:len(b.self)] == b.self {
+			return // our own
+		}
+		msg := []byte(payload[len(b.self):])
+		for _, s := range subs {
+			if s.h.Presence != nil {
+				s.h.Presence(msg)
 			}
 		}
 	}
