@@ -258,9 +258,15 @@ func (c *Client) close() {
 	c.mu.Lock()
 	c.closeLocked()
 	c.mu.Unlock()
+	// Closing the socket waits for the reader to leave its read callback,
+	// which may be handling a frame and wait for c.mu: so never with c.mu
+	// held (that deadlocked a run now and then).
+	c.conn.Close()
 	<-c.readerDone
 }
 
+// closeLocked sends the close frame once; the caller closes the socket
+// after releasing c.mu.
 func (c *Client) closeLocked() {
 	if c.closing {
 		return
@@ -269,7 +275,6 @@ func (c *Client) closeLocked() {
 	// Every write holds c.mu, as the caller does: no frame is half
 	// written, and none waits long (see Client.mu).
 	c.conn.writeClose(1000, "load test over", closeWait) // normal closure
-	c.conn.Close()
 }
 
 // readLoop reads and handles every message until the connection ends. The
@@ -281,6 +286,7 @@ func (c *Client) readLoop() {
 	closing := c.closing
 	c.closeLocked()
 	c.mu.Unlock()
+	c.conn.Close()
 	if !closing {
 		// The protocol never closes an honest client: count it.
 		c.fleet.stats().closed.Add(1)
