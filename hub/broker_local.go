@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
 
@@ -20,9 +19,10 @@ import (
 // A commit is made durable by the commit log (wal.go): one writer goroutine
 // takes every commit queued while the previous write was syncing, appends
 // them with one write and one fdatasync (group commit), and only then
-// answers. The records stay in memory until a checkpoint, every
-// checkpointEvery, moves them into bbolt in one transaction and deletes the
-// log segments it covered. On start the log is replayed over bbolt: a record
+// answers. The log is a run of segments preallocated with zeros (segSize);
+// the records stay in memory until a checkpoint, every checkpointEvery,
+// moves them into bbolt in one transaction and deletes the segments filled
+// before it. On start the log is replayed over bbolt: a record
 // bbolt already has is skipped, so a crash anywhere in a checkpoint loses
 // nothing and applies nothing twice.
 //
@@ -40,9 +40,9 @@ type LocalBroker struct {
 	writes chan *writeReq
 	// commits feeds the commit writer.
 	commits chan *commitReq
-	// rotations asks the commit writer to start a new log segment (see
-	// checkpoint).
-	rotations chan chan rotation
+	// handovers asks the commit writer for what a checkpoint stores (see
+	// checkpointer).
+	handovers chan chan handoverMsg
 	// kick asks for an early checkpoint when much is held in memory.
 	kick chan struct{}
 
@@ -83,7 +83,7 @@ type boardLog struct {
 	// pending holds versions stored+1 … head, in order. The slice is only
 	// appended to or cut from the front, so a copy of it stays valid.
 	pending []Record
-	// used: committed since the last rotation (idle entries are dropped).
+	// used: committed since the last handover (idle entries are dropped).
 	used bool
 }
 
@@ -114,12 +114,11 @@ type accepted struct {
 	st *boardLog
 }
 
-// rotation is what the commit writer hands the checkpoint: the segment it
-// sealed (0: none) and, per board, the records not yet in bbolt.
-type rotation struct {
-	sealed  uint64
+// handoverMsg is what the commit writer hands the checkpoint: the segments
+// filled since the last one and, per board, the records not yet in bbolt.
+type handoverMsg struct {
+	sealed  []uint64
 	pending map[string]boardLog
-	err     error
 }
 
 const (
@@ -165,12 +164,17 @@ func OpenLocalBroker(path string) (*LocalBroker, error) {
 		db.Close()
 		return nil, err
 	}
+	log, err := openWAL(path + ".wal")
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	b := &LocalBroker{
 		db:         db,
-		log:        &wal{dir: path + ".wal"},
+		log:        log,
 		writes:     make(chan *writeReq, 1024),
 		commits:    make(chan *commitReq, 1024),
-		rotations:  make(chan chan rotation),
+		handovers:  make(chan chan handoverMsg),
 		kick:       make(chan struct{}, 1),
 		stop:       make(chan struct{}),
 		boltDone:   make(chan struct{}),
@@ -197,9 +201,6 @@ func OpenLocalBroker(path string) (*LocalBroker, error) {
 // replay puts the commit log's records that bbolt lacks into bbolt, then
 // starts a fresh segment.
 func (b *LocalBroker) replay() error {
-	if err := os.MkdirAll(b.log.dir, 0o700); err != nil {
-		return err
-	}
 	segs, err := readSegments(b.log.dir, func(fr walFrame) error {
 		st, err := b.boardLog(fr.board)
 		if err != nil {
@@ -354,8 +355,8 @@ func (b *LocalBroker) commitWriter() {
 		var first *commitReq
 		select {
 		case first = <-b.commits:
-		case reply := <-b.rotations:
-			reply <- b.rotate()
+		case reply := <-b.handovers:
+			reply <- b.handover()
 			continue
 		case <-b.stop:
 			for {
@@ -485,19 +486,12 @@ func (b *LocalBroker) deleteBoard(board string) error {
 	})
 }
 
-// rotate (commit writer) seals the current segment and starts the next, and
-// hands over the records not yet in bbolt: every record of the sealed
-// segments is among them. Entries idle since the previous rotation go.
-func (b *LocalBroker) rotate() rotation {
-	var rot rotation
-	if b.log.size > 0 {
-		sealed := b.log.seg
-		if err := b.log.openSegment(sealed + 1); err != nil {
-			return rotation{err: err}
-		}
-		rot.sealed = sealed
-	}
-	rot.pending = b.copyPending()
+// handover (commit writer) gives the checkpoint the segments filled since
+// the last handover and, per board, the records not yet in bbolt: every
+// record of those segments is among them, or in bbolt already. Entries
+// idle since the previous handover go.
+func (b *LocalBroker) handover() handoverMsg {
+	rot := handoverMsg{sealed: b.log.takeSealed(), pending: b.copyPending()}
 	b.mu.Lock()
 	for id, st := range b.boards {
 		if !st.used && len(st.pending) == 0 {
@@ -538,20 +532,14 @@ func (b *LocalBroker) checkpointer() {
 		case <-b.stop:
 			return
 		}
-		reply := make(chan rotation, 1)
+		reply := make(chan handoverMsg, 1)
 		select {
-		case b.rotations <- reply:
+		case b.handovers <- reply:
 		case <-b.stop:
 			return
 		}
 		rot := <-reply
-		if rot.err != nil {
-			slog.Error("commit log: cannot start a new segment", "err", rot.err)
-			continue
-		}
-		if rot.sealed != 0 {
-			sealed = append(sealed, rot.sealed)
-		}
+		sealed = append(sealed, rot.sealed...)
 		if err := b.checkpoint(rot.pending, b.Update); err != nil {
 			slog.Error("commit log: checkpoint into bbolt failed; will retry", "err", err)
 			continue

