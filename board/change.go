@@ -102,7 +102,7 @@ func DecodeChanges(raw []byte) ([]Change, error) {
 }
 
 func trimJSONSpace(b []byte) []byte {
-	i := skipWS(b, 0)
+	i := SkipSpace(b, 0)
 	j := len(b)
 	for j > i && (b[j-1] == ' ' || b[j-1] == '\t' || b[j-1] == '\n' || b[j-1] == '\r') {
 		j--
@@ -316,18 +316,18 @@ func plainOp(raw []byte) (TextOp, bool) {
 			out = append(out, Comp{Insert: string(inner)})
 		case '{':
 			// Exactly {"d": n}, spaces allowed.
-			i := skipWS(v, 1)
+			i := SkipSpace(v, 1)
 			if !bytes.HasPrefix(v[i:], []byte(`"d"`)) {
 				return errNotPlain
 			}
-			i = skipWS(v, i+3)
+			i = SkipSpace(v, i+3)
 			if i >= len(v) || v[i] != ':' {
 				return errNotPlain
 			}
-			i = skipWS(v, i+1)
+			i = SkipSpace(v, i+1)
 			e := valueEnd(v, i)
 			d, ok := plainLength(v[i:e])
-			if !ok || skipWS(v, e) != len(v)-1 {
+			if !ok || SkipSpace(v, e) != len(v)-1 {
 				return errNotPlain
 			}
 			out = append(out, Comp{Delete: d})

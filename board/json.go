@@ -7,26 +7,13 @@ import (
 )
 
 // Small JSON helpers. Changes are decoded with a hand-written walker over
-// input that encoding/json has already validated: it matches keys exactly
+// input already validated (ValidJSON): it matches keys exactly
 // (encoding/json folds case), sees every string token raw (encoding/json
 // silently turns lone surrogates and bad UTF-8 into U+FFFD, which the
 // protocol wants refused) and allocates little on the hot submit path.
 
-// skipWS returns the index of the first non-space byte at or after i.
-func skipWS(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
-
 // valueEnd returns the index just past the JSON value that starts at b[i].
-// b must be valid JSON (checked before with jsonscan.Valid).
+// b must be valid JSON (checked before with ValidJSON).
 func valueEnd(b []byte, i int) int {
 	switch b[i] {
 	case '"':
@@ -81,19 +68,19 @@ func eachMember(v []byte, fn func(key, val []byte) *Error) (bool, *Error) {
 	if len(v) == 0 || v[0] != '{' {
 		return false, nil
 	}
-	i := skipWS(v, 1)
+	i := SkipSpace(v, 1)
 	for i < len(v) && v[i] != '}' {
 		ke := stringEnd(v, i)
 		key := v[i:ke]
-		i = skipWS(v, ke)
-		i = skipWS(v, i+1) // past ':'
+		i = SkipSpace(v, ke)
+		i = SkipSpace(v, i+1) // past ':'
 		ve := valueEnd(v, i)
 		if err := fn(key, v[i:ve]); err != nil {
 			return true, err
 		}
-		i = skipWS(v, ve)
+		i = SkipSpace(v, ve)
 		if i < len(v) && v[i] == ',' {
-			i = skipWS(v, i+1)
+			i = SkipSpace(v, i+1)
 		}
 	}
 	return true, nil
@@ -105,15 +92,15 @@ func eachElem(v []byte, fn func(n int, val []byte) *Error) (bool, *Error) {
 	if len(v) == 0 || v[0] != '[' {
 		return false, nil
 	}
-	i := skipWS(v, 1)
+	i := SkipSpace(v, 1)
 	for n := 0; i < len(v) && v[i] != ']'; n++ {
 		ve := valueEnd(v, i)
 		if err := fn(n, v[i:ve]); err != nil {
 			return true, err
 		}
-		i = skipWS(v, ve)
+		i = SkipSpace(v, ve)
 		if i < len(v) && v[i] == ',' {
-			i = skipWS(v, i+1)
+			i = SkipSpace(v, i+1)
 		}
 	}
 	return true, nil

@@ -299,35 +299,46 @@ func (b *LocalBroker) update(fn func(tx *bolt.Tx) error) error {
 	return b.db.Update(fn)
 }
 
+// gather appends to batch, after first, what is queued on in, up to
+// maxBatch: the requests a group commit takes together.
+func gather[T any](batch []T, first T, in <-chan T) []T {
+	batch = append(batch[:0], first)
+	for len(batch) < maxBatch {
+		select {
+		case r := <-in:
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// drain hands what is still queued on in to commit, one by one, once the
+// broker is closing: what was queued before Close is done, not dropped.
+func drain[T any](in <-chan T, commit func([]T)) {
+	for {
+		select {
+		case r := <-in:
+			commit([]T{r})
+		default:
+			return
+		}
+	}
+}
+
 func (b *LocalBroker) boltWriter() {
 	defer close(b.boltDone)
 	batch := make([]*writeReq, 0, maxBatch)
 	for {
-		var first *writeReq
 		select {
-		case first = <-b.writes:
+		case first := <-b.writes:
+			batch = gather(batch, first, b.writes)
+			b.boltCommit(batch)
 		case <-b.stop:
-			// Drain what was queued before Close.
-			for {
-				select {
-				case r := <-b.writes:
-					b.boltCommit([]*writeReq{r})
-				default:
-					return
-				}
-			}
+			drain(b.writes, b.boltCommit)
+			return
 		}
-		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-b.writes:
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
-		b.boltCommit(batch)
 	}
 }
 
@@ -352,33 +363,16 @@ func (b *LocalBroker) commitWriter() {
 	defer close(b.commitDone)
 	batch := make([]*commitReq, 0, maxBatch)
 	for {
-		var first *commitReq
 		select {
-		case first = <-b.commits:
+		case first := <-b.commits:
+			batch = gather(batch, first, b.commits)
+			b.commitBatch(batch)
 		case reply := <-b.handovers:
 			reply <- b.handover()
-			continue
 		case <-b.stop:
-			for {
-				select {
-				case r := <-b.commits:
-					b.commitBatch([]*commitReq{r})
-				default:
-					return
-				}
-			}
+			drain(b.commits, b.commitBatch)
+			return
 		}
-		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-b.commits:
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
-		b.commitBatch(batch)
 	}
 }
 
@@ -897,18 +891,24 @@ func (b *LocalBroker) Delete(ctx context.Context, board string) error {
 	return b.queueCommit(ctx, &commitReq{board: board, del: true, done: make(chan struct{})})
 }
 
+// stopWriters refuses new requests, lets the queued ones finish and stops
+// the writers and the checkpoints.
+func (b *LocalBroker) stopWriters() {
+	b.closing.Lock()
+	b.isClosed = true
+	b.closing.Unlock()
+	close(b.stop)
+	<-b.ckptDone
+	<-b.commitDone
+	<-b.boltDone
+}
+
 // Close implements Broker: it lets queued commits finish, moves what the log
 // holds into bbolt, and closes the files.
 func (b *LocalBroker) Close() error {
 	var err error
 	b.once.Do(func() {
-		b.closing.Lock()
-		b.isClosed = true
-		b.closing.Unlock()
-		close(b.stop)
-		<-b.ckptDone
-		<-b.commitDone
-		<-b.boltDone
+		b.stopWriters()
 		// The final checkpoint: on the next start nothing is to replay.
 		// If it fails, the log is kept and replayed then.
 		if _, cerr := b.store(b.copyPending()); cerr == nil {

@@ -18,13 +18,7 @@ import (
 // the files are closed, and no final checkpoint runs. What was acknowledged
 // is then only where it was synced.
 func (b *LocalBroker) crash() {
-	b.closing.Lock()
-	b.isClosed = true
-	b.closing.Unlock()
-	close(b.stop)
-	<-b.ckptDone
-	<-b.commitDone
-	<-b.boltDone
+	b.stopWriters()
 	b.log.close()
 	b.db.Close()
 }

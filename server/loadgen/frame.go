@@ -48,10 +48,6 @@ type opFrame struct {
 	changes []byte // op: the raw changes, valid JSON
 }
 
-// maxNesting bounds how deep the scanner follows arrays and objects it
-// skips; deeper frames go to encoding/json (whose own bound is 10,000).
-const maxNesting = 64
-
 // inMsgFields are the JSON names of inMsg's fields: encoding/json matches
 // keys without regard to case, so a key that folds to one of them but is
 // not spelled as the scanner expects is left to it.
@@ -63,7 +59,7 @@ var inMsgFields = []string{"type", "board", "v", "epoch", "seq", "client", "code
 func scanFrame(data []byte, fr *opFrame) bool {
 	*fr = opFrame{}
 	var typ []byte
-	i := skipSpace(data, 0)
+	i := board.SkipSpace(data, 0)
 	if i == len(data) || data[i] != '{' {
 		return false
 	}
@@ -89,7 +85,7 @@ func scanFrame(data []byte, fr *opFrame) bool {
 			fr.seq, i, ok = plainUint(data, i)
 		case "changes":
 			start := i
-			i, ok = skipValue(data, i, 0)
+			i, ok = board.SkipJSON(data, i)
 			fr.changes = data[start:i]
 		default:
 			for _, name := range inMsgFields {
@@ -97,14 +93,14 @@ func scanFrame(data []byte, fr *opFrame) bool {
 					return false // "Type", or "epoch" in an op: encoding/json's business
 				}
 			}
-			i, ok = skipValue(data, i, 0) // a field the client does not use
+			i, ok = board.SkipJSON(data, i) // a field the client does not use
 		}
 		if !ok {
 			return false
 		}
 		i, more, ok = after(data, i, '}')
 	}
-	if !ok || skipSpace(data, i) != len(data) {
+	if !ok || board.SkipSpace(data, i) != len(data) {
 		return false
 	}
 	switch string(typ) {
@@ -118,19 +114,12 @@ func scanFrame(data []byte, fr *opFrame) bool {
 	return true
 }
 
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
 // first is called past the '[' or '{' of a value that ends with end: it
 // returns the index of its first item or member and more = true, or the
 // index past end and more = false when the value is empty. With more, the
 // index is always inside b.
 func first(b []byte, i int, end byte) (next int, more, ok bool) {
-	i = skipSpace(b, i)
+	i = board.SkipSpace(b, i)
 	if i < len(b) && b[i] == end {
 		return i + 1, false, true
 	}
@@ -141,12 +130,12 @@ func first(b []byte, i int, end byte) (next int, more, ok bool) {
 // returns the index of the next one and more = true past a ',' (always
 // inside b), or the index past end and more = false.
 func after(b []byte, i int, end byte) (next int, more, ok bool) {
-	i = skipSpace(b, i)
+	i = board.SkipSpace(b, i)
 	switch {
 	case i >= len(b):
 		return i, false, false
 	case b[i] == ',':
-		i = skipSpace(b, i+1)
+		i = board.SkipSpace(b, i+1)
 		return i, true, i < len(b)
 	case b[i] == end:
 		return i + 1, false, true
@@ -156,11 +145,11 @@ func after(b []byte, i int, end byte) (next int, more, ok bool) {
 
 // colon returns the index of the value past the ':' of a member.
 func colon(b []byte, i int) (int, bool) {
-	i = skipSpace(b, i)
+	i = board.SkipSpace(b, i)
 	if i >= len(b) || b[i] != ':' {
 		return i, false
 	}
-	return skipSpace(b, i+1), true
+	return board.SkipSpace(b, i+1), true
 }
 
 // plainString reads the string token at b[i] when it holds no escape, and
@@ -218,137 +207,6 @@ func plainUint(b []byte, i int) (n uint64, next int, ok bool) {
 	return n, j, true
 }
 
-// skipValue returns the index past the JSON value at b[i], checking it
-// strictly (RFC 8259: what encoding/json accepts). depth is the nesting of
-// the value.
-func skipValue(b []byte, i, depth int) (int, bool) {
-	if i >= len(b) {
-		return i, false
-	}
-	switch c := b[i]; {
-	case c == '"':
-		return skipString(b, i)
-	case c == '{', c == '[':
-		if depth >= maxNesting {
-			return i, false
-		}
-		end := byte(']')
-		if c == '{' {
-			end = '}'
-		}
-		i, more, ok := first(b, i+1, end)
-		for ok && more {
-			if end == '}' { // a member: its key first
-				if b[i] != '"' {
-					return i, false
-				}
-				if i, ok = skipString(b, i); !ok {
-					return i, false
-				}
-				if i, ok = colon(b, i); !ok {
-					return i, false
-				}
-			}
-			if i, ok = skipValue(b, i, depth+1); !ok {
-				return i, false
-			}
-			i, more, ok = after(b, i, end)
-		}
-		return i, ok
-	case c == '-' || c >= '0' && c <= '9':
-		return skipNumber(b, i)
-	case c == 't':
-		return skipLiteral(b, i, "true")
-	case c == 'f':
-		return skipLiteral(b, i, "false")
-	case c == 'n':
-		return skipLiteral(b, i, "null")
-	}
-	return i, false
-}
-
-// skipString returns the index past the string token at b[i], checking its
-// escapes and that it holds no control character.
-func skipString(b []byte, i int) (int, bool) {
-	for i++; i < len(b); i++ {
-		switch c := b[i]; {
-		case c == '"':
-			return i + 1, true
-		case c < 0x20:
-			return i, false
-		case c == '\\':
-			i++
-			if i >= len(b) {
-				return i, false
-			}
-			switch b[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if i+4 >= len(b) {
-					return i, false
-				}
-				for _, h := range b[i+1 : i+5] {
-					if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
-						return i, false
-					}
-				}
-				i += 4
-			default:
-				return i, false
-			}
-		}
-	}
-	return i, false
-}
-
-// skipNumber returns the index past the number at b[i]:
-// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func skipNumber(b []byte, i int) (int, bool) {
-	digits := func(i int) (int, bool) {
-		j := i
-		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-			j++
-		}
-		return j, j > i
-	}
-	if b[i] == '-' {
-		i++
-	}
-	if i < len(b) && b[i] == '0' {
-		i++
-	} else if j, ok := digits(i); ok {
-		i = j
-	} else {
-		return i, false
-	}
-	if i < len(b) && b[i] == '.' {
-		j, ok := digits(i + 1)
-		if !ok {
-			return j, false
-		}
-		i = j
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		j, ok := digits(i)
-		if !ok {
-			return j, false
-		}
-		i = j
-	}
-	return i, true
-}
-
-func skipLiteral(b []byte, i int, lit string) (int, bool) {
-	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
-		return i, false
-	}
-	return i + len(lit), true
-}
-
 // textChange is a text change of an op: the only kind the workloads make.
 type textChange struct {
 	section int // index in board.Sections
@@ -365,7 +223,7 @@ type textChange struct {
 // board.DecodeChanges then decodes or refuses.
 func scanTextChanges(raw []byte, out []textChange, comps []board.Comp) ([]textChange, []board.Comp, bool) {
 	out, comps = out[:0], comps[:0]
-	i := skipSpace(raw, 0)
+	i := board.SkipSpace(raw, 0)
 	if i == len(raw) || raw[i] != '[' {
 		return out, comps, false
 	}
@@ -385,7 +243,7 @@ func scanTextChanges(raw []byte, out []textChange, comps []board.Comp) ([]textCh
 		out = append(out, ch)
 		i, more, ok = after(raw, i, ']')
 	}
-	return out, comps, ok && skipSpace(raw, i) == len(raw)
+	return out, comps, ok && board.SkipSpace(raw, i) == len(raw)
 }
 
 // scanTextChange reads the change object at raw[i]: {"kind":"text",
@@ -419,7 +277,7 @@ func scanTextChange(raw []byte, i int, comps []board.Comp) (section int, _ []boa
 			comps, i, ok = scanOp(raw, i, comps)
 			sawOp = true
 		default:
-			i, ok = skipValue(raw, i, 1)
+			i, ok = board.SkipJSON(raw, i)
 		}
 		if !ok {
 			return 0, comps, i, false
@@ -469,11 +327,11 @@ func scanOp(raw []byte, i int, comps []board.Comp) ([]board.Comp, int, bool) {
 			c.Insert, kind = string(s), insert
 		case '{': // exactly {"d":n}
 			var key []byte
-			key, i, ok = plainString(raw, skipSpace(raw, i+1))
+			key, i, ok = plainString(raw, board.SkipSpace(raw, i+1))
 			if ok && string(key) == "d" {
 				if i, ok = colon(raw, i); ok {
 					c.Delete, i, ok = compLength(raw, i)
-					i = skipSpace(raw, i)
+					i = board.SkipSpace(raw, i)
 					ok = ok && i < len(raw) && raw[i] == '}'
 					i++
 				}
