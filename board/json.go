@@ -229,6 +229,10 @@ func hex4(b []byte, i int) (rune, bool) {
 
 const jsonHex = "0123456789abcdef"
 
+// AppendJSONString appends s as a JSON string, as the board's own JSON
+// writes strings (for other encoders of protocol messages).
+func AppendJSONString(buf []byte, s string) []byte { return appendStr(buf, s) }
+
 // appendStr appends s as a JSON string. Like encoding/json it escapes
 // U+2028 and U+2029 (they break JavaScript source) but, unlike it, leaves
 // <, > and & alone: nothing here is embedded in HTML. s is valid UTF-8.

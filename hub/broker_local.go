@@ -275,18 +275,9 @@ func (b *LocalBroker) DB() *bolt.DB { return b.db }
 // sharing this file write without a second writer contending for the lock.
 func (b *LocalBroker) Update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	r := &writeReq{fn: fn, done: make(chan struct{})}
-	b.closing.RLock()
-	if b.isClosed {
-		b.closing.RUnlock()
-		return ErrUnavailable
+	if err := enqueue(b, ctx, b.writes, r); err != nil {
+		return err
 	}
-	select {
-	case b.writes <- r:
-	case <-ctx.Done():
-		b.closing.RUnlock()
-		return ctx.Err()
-	}
-	b.closing.RUnlock()
 	// Once queued the write will happen; wait for it even if ctx ends, so
 	// the caller never reports failure for something that was committed.
 	<-r.done
@@ -297,6 +288,23 @@ func (b *LocalBroker) Update(ctx context.Context, fn func(tx *bolt.Tx) error) er
 // final checkpoint): it runs the transaction directly.
 func (b *LocalBroker) update(fn func(tx *bolt.Tx) error) error {
 	return b.db.Update(fn)
+}
+
+// enqueue sends r to a writer unless the broker is closed or ctx ends
+// first. The closing lock keeps a send from landing after the writer has
+// drained its queue and left (the request would wait forever).
+func enqueue[T any](b *LocalBroker, ctx context.Context, ch chan<- T, r T) error {
+	b.closing.RLock()
+	defer b.closing.RUnlock()
+	if b.isClosed {
+		return ErrUnavailable
+	}
+	select {
+	case ch <- r:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // gather appends to batch, after first, what is queued on in, up to
@@ -695,18 +703,9 @@ func (b *LocalBroker) Commit(ctx context.Context, board string, records []Record
 
 // queueCommit hands r to the commit writer and waits for its answer.
 func (b *LocalBroker) queueCommit(ctx context.Context, r *commitReq) error {
-	b.closing.RLock()
-	if b.isClosed {
-		b.closing.RUnlock()
-		return ErrUnavailable
+	if err := enqueue(b, ctx, b.commits, r); err != nil {
+		return err
 	}
-	select {
-	case b.commits <- r:
-	case <-ctx.Done():
-		b.closing.RUnlock()
-		return ctx.Err()
-	}
-	b.closing.RUnlock()
 	// Once queued it will be written or refused; wait for which, so that a
 	// commit is never reported failed when it landed.
 	<-r.done

@@ -608,7 +608,7 @@ func appendOp(b []byte, op board.TextOp) []byte {
 		}
 		switch {
 		case c.Insert != "":
-			b = appendJSONString(b, c.Insert)
+			b = board.AppendJSONString(b, c.Insert)
 		case c.Delete > 0:
 			b = append(b, `{"d":`...)
 			b = strconv.AppendInt(b, int64(c.Delete), 10)
@@ -618,36 +618,6 @@ func appendOp(b []byte, op board.TextOp) []byte {
 		}
 	}
 	return append(b, ']')
-}
-
-// appendJSONString appends s (valid UTF-8: what the typists type) as a
-// JSON string, escaping what JSON requires.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // randomOffset returns a random place of s between two characters, never
