@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf16"
 
@@ -21,11 +22,10 @@ const (
 	writeWait = 10 * time.Second
 	// closeWaitSlow bounds the close frame to a peer too slow to read.
 	closeWaitSlow = time.Second
-	// pongWait is how long we wait for the pong to our ping before we give
-	// up on the connection (phones on a flaky Wi-Fi need some slack).
-	pongWait = 45 * time.Second
-	// pingPeriod must be shorter than pongWait so a pong can arrive in time.
-	pingPeriod = pongWait * 9 / 10
+	// defaultPongWait is how long we wait for the pong to our ping before
+	// we give up on a connection (phones on a flaky Wi-Fi need some slack;
+	// see Options.PongWait).
+	defaultPongWait = 45 * time.Second
 	// MaxFrame is the read limit, checked by gorilla before it buffers a
 	// frame. The protocol asks for at least 64 KiB and refusal from 1 MiB;
 	// 768 KiB takes a pasted 50,000-unit section even with every character
@@ -114,6 +114,7 @@ func (c *Client) kick(code int, reason string) {
 	c.kickOnce.Do(func() {
 		c.kickCode, c.kickReason = code, reason
 		close(c.kicked)
+		c.send.wake()
 	})
 }
 
@@ -121,71 +122,90 @@ func (c *Client) writePump() {
 	// out is the socket under conn (see ServeWS), which writes the frames:
 	// the pump gathers a batch's frames in it and writes them at once.
 	out := c.conn.NetConn().(*frameWriter)
-	ticker := time.NewTicker(pingPeriod)
+	// The pump waits on one channel, send.ready, for everything: frames,
+	// the ping that is due, a kick, the end of the read pump. A select over
+	// four channels, as before, locked all four at every delivery (a tenth
+	// of the CPU at the step-up's top).
+	var pingDue atomic.Bool
+	ping := time.AfterFunc(c.hub.pingPeriod, func() {
+		pingDue.Store(true)
+		c.send.wake()
+	})
 	defer func() {
-		ticker.Stop()
+		ping.Stop()
 		c.conn.Close()
 		out.release()
 	}()
 	var batch []outMsg
 	for {
+		<-c.send.ready
 		select {
-		case <-c.send.ready:
-			// Everything queued so far, and what comes while it is written,
-			// each take under one deadline, in as few socket writes as the
-			// buffer allows.
-			out.begin(time.Now().Add(writeWait))
-			for round := 0; round < maxRounds; round++ {
-				batch = c.send.take(batch)
-				if len(batch) == 0 {
-					break
-				}
-				if round > 0 {
-					out.setDeadline(time.Now().Add(writeWait))
-				}
-				for i := range batch {
-					if err := out.text(batch[i].data); err != nil {
-						return
-					}
-					batch[i] = outMsg{}
-				}
-			}
-			if err := out.flush(); err != nil {
-				return
-			}
-			if cap(batch) > queueKeepCap {
-				batch = nil
-			}
-		case <-ticker.C:
+		case <-c.done:
+			return
+		default:
+		}
+		select {
+		case <-c.kicked:
+			c.closeKicked(out)
+			return
+		default:
+		}
+		if pingDue.Swap(false) {
 			if err := out.control(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
 				return
 			}
-		case <-c.kicked:
-			// Send what was queued before the kick (an error explaining it,
-			// say), unless the kick is for slowness: then the queue is full.
-			c.send.close()
-			if c.kickCode != CloseSlow {
-				out.begin(time.Now().Add(writeWait))
-				for _, m := range c.send.take(nil) {
-					if out.text(m.data) != nil {
-						break
-					}
+			ping.Reset(c.hub.pingPeriod)
+		}
+		// Everything queued so far, and what comes while it is written,
+		// each take under one deadline, in as few socket writes as the
+		// buffer allows.
+		out.begin(time.Now().Add(writeWait))
+		for round := 0; round < maxRounds; round++ {
+			batch = c.send.take(batch)
+			if len(batch) == 0 {
+				break
+			}
+			if round > 0 {
+				out.setDeadline(time.Now().Add(writeWait))
+			}
+			for i := range batch {
+				if err := out.text(batch[i].data); err != nil {
+					return
 				}
-				out.flush()
+				batch[i] = outMsg{}
 			}
-			// A slow peer's socket is likely full: the close frame gets a
-			// short try, then the connection is dropped all the same.
-			wait := writeWait
-			if c.kickCode == CloseSlow {
-				wait = closeWaitSlow
-			}
-			msg := websocket.FormatCloseMessage(c.kickCode, c.kickReason)
-			out.control(websocket.CloseMessage, msg, time.Now().Add(wait))
-			return
-		case <-c.done:
+		}
+		if err := out.flush(); err != nil {
 			return
 		}
+		if cap(batch) > queueKeepCap {
+			batch = nil
+		}
 	}
+}
+
+// closeKicked ends a kicked connection: what was queued before the kick
+// (an error explaining it, say) unless the kick is for slowness (then the
+// queue is full), and the close frame.
+func (c *Client) closeKicked(out *frameWriter) {
+	c.send.close()
+	if c.kickCode != CloseSlow {
+		out.begin(time.Now().Add(writeWait))
+		for _, m := range c.send.take(nil) {
+			if out.text(m.data) != nil {
+				break
+			}
+		}
+		out.flush()
+	}
+	// A slow peer's socket is likely full: the close frame gets a short
+	// try, then the connection is dropped all the same.
+	wait := writeWait
+	if c.kickCode == CloseSlow {
+		wait = closeWaitSlow
+	}
+	msg := websocket.FormatCloseMessage(c.kickCode, c.kickReason)
+	out.control(websocket.CloseMessage, msg, time.Now().Add(wait))
 }
 
 func (c *Client) readPump() {
@@ -196,6 +216,7 @@ func (c *Client) readPump() {
 			delete(c.follows, id)
 		}
 		close(c.done)
+		c.send.wake()
 		c.conn.Close()
 		c.hub.unregister(c)
 	}()
@@ -216,9 +237,9 @@ func (c *Client) readPump() {
 		return nil
 	})
 	c.conn.SetReadLimit(MaxFrame)
-	c.conn.SetReadDeadline(time.Now().Add(pongWait))
+	c.conn.SetReadDeadline(time.Now().Add(c.hub.pongWait))
 	c.conn.SetPongHandler(func(string) error {
-		c.conn.SetReadDeadline(time.Now().Add(pongWait))
+		c.conn.SetReadDeadline(time.Now().Add(c.hub.pongWait))
 		return nil
 	})
 	for {

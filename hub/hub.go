@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/tablee/tablee/board"
@@ -37,6 +38,10 @@ type Options struct {
 	// SubmitsPerSecond is the sustained submit rate of one connection
 	// (bursts of twice as many); 0 means 200. Benchmarks raise it.
 	SubmitsPerSecond float64
+	// PongWait is how long a connection may stay silent, pongs included,
+	// before it is closed; pings go out at 9/10 of it. 0 means 45 s. Tests
+	// shorten it.
+	PongWait time.Duration
 }
 
 // Hub keeps the rooms of the boards being edited and the connections.
@@ -55,6 +60,8 @@ type Hub struct {
 	// msgRate is the per-connection budget of all messages; never below
 	// the submit budget's room (submits are messages too).
 	msgRate rate
+	// pongWait and pingPeriod: see Options.PongWait.
+	pongWait, pingPeriod time.Duration
 
 	mu      sync.Mutex
 	rooms   map[string]*Room
@@ -75,7 +82,13 @@ func New(o Options) *Hub {
 	if o.SubmitsPerSecond > 0 {
 		sr = rate{perSec: o.SubmitsPerSecond, burst: 2 * o.SubmitsPerSecond}
 	}
+	pw := defaultPongWait
+	if o.PongWait > 0 {
+		pw = o.PongWait
+	}
 	return &Hub{
+		pongWait:   pw,
+		pingPeriod: pw * 9 / 10, // shorter than pongWait, so a pong can arrive in time
 		submitRate: sr,
 		msgRate:    rate{perSec: max(msgRate.perSec, 5*sr.perSec), burst: max(msgRate.burst, 5*sr.burst)},
 		shared:     !local,

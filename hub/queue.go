@@ -49,11 +49,17 @@ func (q *outQueue) push(m outMsg) bool {
 	q.items = append(q.items, m)
 	q.bytes += m.size
 	q.mu.Unlock()
+	q.wake()
+	return true
+}
+
+// wake signals the write pump (non-blocking: one pending signal is enough,
+// the pump looks at everything when it wakes).
+func (q *outQueue) wake() {
 	select {
 	case q.ready <- struct{}{}:
 	default:
 	}
-	return true
 }
 
 // take moves every queued frame into dst (reused) and returns it.
