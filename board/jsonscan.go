@@ -203,3 +203,43 @@ func skipLiteral(b []byte, i int, lit string) (int, bool) {
 	}
 	return i + len(lit), true
 }
+
+// PlainString reads the string token at b[i] when it holds no escape and no
+// control character (with ascii, no byte past 0x7f either: ids and types
+// are ASCII, and encoding/json would turn invalid UTF-8 into U+FFFD), and
+// returns its content and the index past it. ok is false for anything else:
+// the caller's fast path then leaves the message to encoding/json.
+func PlainString(b []byte, i int, ascii bool) (s []byte, next int, ok bool) {
+	if i >= len(b) || b[i] != '"' {
+		return nil, i, false
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			return b[i+1 : j], j + 1, true
+		case c == '\\' || c < 0x20 || ascii && c >= 0x80:
+			return nil, j, false
+		}
+	}
+	return nil, len(b), false
+}
+
+// PlainUint reads the whole number at b[i] written in digits only, without
+// a leading zero, that fits in a uint64. ok is false for anything else (a
+// sign, fraction or exponent stops the digits and leaves a byte the caller
+// refuses).
+func PlainUint(b []byte, i int) (n uint64, next int, ok bool) {
+	j := i
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		d := uint64(b[j] - '0')
+		if n > (1<<64-1-d)/10 {
+			return 0, j, false
+		}
+		n = n*10 + d
+		j++
+	}
+	if j == i || (b[i] == '0' && j > i+1) {
+		return 0, j, false
+	}
+	return n, j, true
+}

@@ -61,3 +61,38 @@ func FuzzValidJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestPlainTokens(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		ascii bool
+		want  string
+		ok    bool
+	}{
+		{`"abc"`, true, "abc", true},
+		{`"é"`, false, "é", true},
+		{`"é"`, true, "", false},
+		{`"a\"b"`, false, "", false},
+		{"\"a\x01\"", false, "", false},
+		{`"open`, false, "", false},
+		{`7`, false, "", false},
+	} {
+		got, _, ok := PlainString([]byte(tc.in), 0, tc.ascii)
+		if ok != tc.ok || string(got) != tc.want {
+			t.Errorf("PlainString(%q, ascii %v) = %q %v, want %q %v", tc.in, tc.ascii, got, ok, tc.want, tc.ok)
+		}
+	}
+	for _, tc := range []struct {
+		in   string
+		want uint64
+		ok   bool
+	}{
+		{"0", 0, true}, {"42,", 42, true}, {"18446744073709551615", 1<<64 - 1, true},
+		{"18446744073709551616", 0, false}, {"01", 0, false}, {"-1", 0, false}, {"", 0, false},
+	} {
+		n, _, ok := PlainUint([]byte(tc.in), 0)
+		if ok != tc.ok || n != tc.want {
+			t.Errorf("PlainUint(%q) = %d %v, want %d %v", tc.in, n, ok, tc.want, tc.ok)
+		}
+	}
+}

@@ -48,7 +48,7 @@ func decodeSubmit(data []byte) (submitIn, bool) {
 	)
 	seen := 0
 	for {
-		key, j, ok := plainString(data, i)
+		key, j, ok := board.PlainString(data, i, true)
 		if !ok {
 			return s, false
 		}
@@ -61,25 +61,25 @@ func decodeSubmit(data []byte) (submitIn, bool) {
 		switch string(key) {
 		case "type":
 			bit = hasType
-			v, j, ok := plainString(data, i)
+			v, j, ok := board.PlainString(data, i, true)
 			if !ok || string(v) != "submit" {
 				return s, false
 			}
 			i = j
 		case "board":
 			bit = hasBoard
-			v, j, ok := plainString(data, i)
+			v, j, ok := board.PlainString(data, i, true)
 			if !ok {
 				return s, false
 			}
 			s.board, i = string(v), j
 		case "seq":
 			bit = hasSeq
-			s.seq, i, ok = plainUint(data, i)
+			s.seq, i, ok = board.PlainUint(data, i)
 			s.hasSeq = true
 		case "base":
 			bit = hasBase
-			s.base, i, ok = plainUint(data, i)
+			s.base, i, ok = board.PlainUint(data, i)
 			s.hasBase = true
 		case "changes":
 			bit = hasChanges
@@ -111,41 +111,4 @@ func decodeSubmit(data []byte) (submitIn, bool) {
 		i = board.SkipSpace(data, i+1)
 	}
 	return s, seen&hasType != 0 && board.SkipSpace(data, i) == len(data)
-}
-
-// plainString reads a string token at data[i] made of printable ASCII
-// without escapes, and returns its content and the index past it.
-func plainString(data []byte, i int) ([]byte, int, bool) {
-	if i >= len(data) || data[i] != '"' {
-		return nil, i, false
-	}
-	for j := i + 1; j < len(data); j++ {
-		switch c := data[j]; {
-		case c == '"':
-			return data[i+1 : j], j + 1, true
-		case c < 0x20 || c >= 0x7f || c == '\\':
-			return nil, j, false
-		}
-	}
-	return nil, len(data), false
-}
-
-// plainUint reads a whole number in plain digits at data[i], as JSON writes
-// it (no leading zero), that fits in a uint64.
-func plainUint(data []byte, i int) (uint64, int, bool) {
-	if i >= len(data) || data[i] < '0' || data[i] > '9' {
-		return 0, i, false
-	}
-	if data[i] == '0' {
-		return 0, i + 1, true // a digit after it is caught as what follows the value
-	}
-	var n uint64
-	for ; i < len(data) && data[i] >= '0' && data[i] <= '9'; i++ {
-		d := uint64(data[i] - '0')
-		if n > (1<<64-1-d)/10 {
-			return 0, i, false
-		}
-		n = n*10 + d
-	}
-	return n, i, true
 }

@@ -358,7 +358,7 @@ func decodeEntryFast(data []byte) (board.Entry, bool) {
 	var seen [4]bool
 	var changes []byte
 	for {
-		key, j, ok := plainString(data, i)
+		key, j, ok := board.PlainString(data, i, true)
 		if !ok {
 			return e, false
 		}
@@ -370,15 +370,15 @@ func decodeEntryFast(data []byte) (board.Entry, bool) {
 		switch string(key) {
 		case "v":
 			k = 0
-			e.V, i, ok = plainUint(data, i)
+			e.V, i, ok = board.PlainUint(data, i)
 		case "client":
 			k = 1
 			var v []byte
-			v, i, ok = plainString(data, i)
+			v, i, ok = board.PlainString(data, i, true)
 			e.Client = string(v)
 		case "seq":
 			k = 2
-			e.Seq, i, ok = plainUint(data, i)
+			e.Seq, i, ok = board.PlainUint(data, i)
 		case "changes":
 			k = 3
 			j, ok = board.SkipJSON(data, i)

@@ -486,31 +486,18 @@ func (f *Fleet) finalCheck(ctx context.Context, drain time.Duration) *Final {
 	fin := &Final{Boards: len(boards)}
 	finals := make(map[*boardInfo]boardState, len(boards))
 	var fmu sync.Mutex
-	jobs := make(chan *boardInfo)
-	var wg sync.WaitGroup
-	for range fetchWorkers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := range jobs {
-				s, err := f.fetchBoard(ctx, b)
-				fmu.Lock()
-				if err != nil {
-					fin.FetchErrors++
-					f.noteErr("final check: %v", err)
-				} else {
-					finals[b] = s
-					fin.TotalVersions += s.v
-				}
-				fmu.Unlock()
-			}
-		}()
-	}
-	for _, b := range boards {
-		jobs <- b
-	}
-	close(jobs)
-	wg.Wait()
+	inParallel(boards, func(b *boardInfo) {
+		s, err := f.fetchBoard(ctx, b)
+		fmu.Lock()
+		defer fmu.Unlock()
+		if err != nil {
+			fin.FetchErrors++
+			f.noteErr("final check: %v", err)
+			return
+		}
+		finals[b] = s
+		fin.TotalVersions += s.v
+	})
 
 	caughtUp := func() bool {
 		for _, c := range clients {
@@ -568,19 +555,25 @@ func (f *Fleet) closeAll() {
 	clients := f.clients
 	f.clients = nil
 	f.mu.Unlock()
-	jobs := make(chan *Client)
+	inParallel(clients, (*Client).close)
+}
+
+// inParallel calls fn on every item, fetchWorkers at a time, and returns
+// when all are done.
+func inParallel[T any](items []T, fn func(T)) {
+	jobs := make(chan T)
 	var wg sync.WaitGroup
 	for range fetchWorkers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for c := range jobs {
-				c.close()
+			for it := range jobs {
+				fn(it)
 			}
 		}()
 	}
-	for _, c := range clients {
-		jobs <- c
+	for _, it := range items {
+		jobs <- it
 	}
 	close(jobs)
 	wg.Wait()

@@ -66,7 +66,7 @@ func scanFrame(data []byte, fr *opFrame) bool {
 	i, more, ok := first(data, i+1, '}')
 	for ok && more {
 		var key []byte
-		if key, i, ok = plainString(data, i); !ok {
+		if key, i, ok = board.PlainString(data, i, false); !ok {
 			return false
 		}
 		if i, ok = colon(data, i); !ok {
@@ -74,15 +74,15 @@ func scanFrame(data []byte, fr *opFrame) bool {
 		}
 		switch string(key) { // no allocation: the compiler compares in place
 		case "type":
-			typ, i, ok = plainASCII(data, i)
+			typ, i, ok = board.PlainString(data, i, true)
 		case "board":
-			fr.board, i, ok = plainASCII(data, i)
+			fr.board, i, ok = board.PlainString(data, i, true)
 		case "client":
-			fr.client, i, ok = plainASCII(data, i)
+			fr.client, i, ok = board.PlainString(data, i, true)
 		case "v":
-			fr.v, i, ok = plainUint(data, i)
+			fr.v, i, ok = board.PlainUint(data, i)
 		case "seq":
-			fr.seq, i, ok = plainUint(data, i)
+			fr.seq, i, ok = board.PlainUint(data, i)
 		case "changes":
 			start := i
 			i, ok = board.SkipJSON(data, i)
@@ -152,61 +152,6 @@ func colon(b []byte, i int) (int, bool) {
 	return board.SkipSpace(b, i+1), true
 }
 
-// plainString reads the string token at b[i] when it holds no escape, and
-// returns its content and the index past it. ok is false for anything else
-// (an escape, a control character, another token, the end of b).
-func plainString(b []byte, i int) (s []byte, next int, ok bool) {
-	if i >= len(b) || b[i] != '"' {
-		return nil, i, false
-	}
-	for j := i + 1; j < len(b); j++ {
-		switch c := b[j]; {
-		case c == '"':
-			return b[i+1 : j], j + 1, true
-		case c == '\\' || c < 0x20:
-			return nil, j, false
-		}
-	}
-	return nil, len(b), false
-}
-
-// plainASCII is plainString for a string of ASCII only: ids and types are,
-// and encoding/json would turn invalid UTF-8 into U+FFFD.
-func plainASCII(b []byte, i int) (s []byte, next int, ok bool) {
-	if i >= len(b) || b[i] != '"' {
-		return nil, i, false
-	}
-	for j := i + 1; j < len(b); j++ {
-		switch c := b[j]; {
-		case c == '"':
-			return b[i+1 : j], j + 1, true
-		case c == '\\' || c < 0x20 || c >= 0x80:
-			return nil, j, false
-		}
-	}
-	return nil, len(b), false
-}
-
-// plainUint reads the unsigned integer at b[i] written with digits only and
-// no leading zero. ok is false for anything else, and for a number over
-// uint64 (a sign, a fraction or an exponent stop the digits and leave a
-// byte the caller refuses).
-func plainUint(b []byte, i int) (n uint64, next int, ok bool) {
-	j := i
-	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-		d := uint64(b[j] - '0')
-		if n > (1<<64-1-d)/10 {
-			return 0, j, false
-		}
-		n = n*10 + d
-		j++
-	}
-	if j == i || (b[i] == '0' && j > i+1) {
-		return 0, j, false
-	}
-	return n, j, true
-}
-
 // textChange is a text change of an op: the only kind the workloads make.
 type textChange struct {
 	section int // index in board.Sections
@@ -257,7 +202,7 @@ func scanTextChange(raw []byte, i int, comps []board.Comp) (section int, _ []boa
 	i, more, ok := first(raw, i+1, '}')
 	for ok && more {
 		var key, val []byte
-		if key, i, ok = plainString(raw, i); !ok {
+		if key, i, ok = board.PlainString(raw, i, false); !ok {
 			return 0, comps, i, false
 		}
 		if i, ok = colon(raw, i); !ok {
@@ -265,11 +210,11 @@ func scanTextChange(raw []byte, i int, comps []board.Comp) (section int, _ []boa
 		}
 		switch string(key) {
 		case "kind":
-			val, i, ok = plainString(raw, i)
+			val, i, ok = board.PlainString(raw, i, false)
 			ok = ok && string(val) == board.KindText // other kinds: DecodeChanges checks them
 			sawKind = true
 		case "section":
-			val, i, ok = plainString(raw, i)
+			val, i, ok = board.PlainString(raw, i, false)
 			section = sectionOf(val)
 			ok = ok && section >= 0
 		case "op":
@@ -321,13 +266,13 @@ func scanOp(raw []byte, i int, comps []board.Comp) ([]board.Comp, int, bool) {
 		switch raw[i] {
 		case '"':
 			var s []byte
-			s, i, ok = plainString(raw, i)
+			s, i, ok = board.PlainString(raw, i, false)
 			ok = ok && len(s) > 0 && utf8.Valid(s)
 			// One byte (ASCII) costs no allocation: Go keeps those strings.
 			c.Insert, kind = string(s), insert
 		case '{': // exactly {"d":n}
 			var key []byte
-			key, i, ok = plainString(raw, board.SkipSpace(raw, i+1))
+			key, i, ok = board.PlainString(raw, board.SkipSpace(raw, i+1), false)
 			if ok && string(key) == "d" {
 				if i, ok = colon(raw, i); ok {
 					c.Delete, i, ok = compLength(raw, i)
@@ -356,7 +301,7 @@ func scanOp(raw []byte, i int, comps []board.Comp) ([]board.Comp, int, bool) {
 // compLength reads a retain or delete length: 1 to board.MaxCompSize, in
 // plain digits (3.0 or 3e0 go the slow way).
 func compLength(raw []byte, i int) (int, int, bool) {
-	n, j, ok := plainUint(raw, i)
+	n, j, ok := board.PlainUint(raw, i)
 	if !ok || n == 0 || n > board.MaxCompSize {
 		return 0, j, false
 	}

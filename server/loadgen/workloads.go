@@ -151,13 +151,19 @@ func finish(ctx context.Context, f *Fleet, s *Summary) error {
 	return nil
 }
 
+// createBoards makes the run's -boards boards, once their connections are
+// known to fit the descriptor limit.
+func (f *Fleet) createBoards(ctx context.Context) ([]*boardInfo, error) {
+	if err := f.cfg.checkFD(f.cfg.connsFor(f.cfg.Boards)); err != nil {
+		return nil, err
+	}
+	return f.createWorkshops(ctx, f.cfg.Boards)
+}
+
 // runWorkshop: a whole training room at its busiest, measured for -duration.
 func runWorkshop(ctx context.Context, f *Fleet, s *Summary) error {
 	cfg := f.cfg
-	if err := cfg.checkFD(cfg.connsFor(cfg.Boards)); err != nil {
-		return err
-	}
-	boards, err := f.createWorkshops(ctx, cfg.Boards)
+	boards, err := f.createBoards(ctx)
 	if err != nil {
 		return err
 	}
@@ -283,10 +289,7 @@ func rampWithRSS(ctx context.Context, f *Fleet, s *Summary, specs []connSpec) ([
 // connection), then typing.
 func runScale(ctx context.Context, f *Fleet, s *Summary) error {
 	cfg := f.cfg
-	if err := cfg.checkFD(cfg.connsFor(cfg.Boards)); err != nil {
-		return err
-	}
-	boards, err := f.createWorkshops(ctx, cfg.Boards)
+	boards, err := f.createBoards(ctx)
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,11 @@ const reducedMotion = () => !!(globalThis.matchMedia && globalThis.matchMedia('(
 const coarsePointer = () => !!(globalThis.matchMedia && globalThis.matchMedia('(pointer: coarse)').matches);
 const isTextField = (el) => !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable);
 
+// mapField is a labelled field of the map's forms.
+function mapField(id, labelKey, control) {
+  return h('div', { class: 'field' }, h('label', { for: id, class: 'map-field-label', i18n: labelKey }), control);
+}
+
 function download(blob, name) {
   const url = URL.createObjectURL(blob);
   const a = h('a', { href: url, download: name, class: 'offscreen' });
@@ -883,11 +888,11 @@ export function createMap(board, { mode = 'edit', group = '', workshop = '', onO
     const del = current ? h('button', { type: 'button', class: 'btn btn-secondary btn-danger map-form-delete', i18n: 'map.delete', on: { click: () => askDelete(id) } }) : null;
     const form = h('form', { class: 'map-form', novalidate: true, 'aria-labelledby': titleId },
       h('h3', { id: titleId, class: 'map-panel-title', i18n: current ? 'map.editActorTitle' : 'map.addActorTitle' }),
-      h('div', { class: 'field' }, h('label', { for: nameId, class: 'map-field-label', i18n: 'map.nameLabel' }), nameInput),
+      mapField(nameId, 'map.nameLabel', nameInput),
       kindSet,
       ringSet,
       h('p', { class: 'hint map-ring-hint', i18n: 'map.ringHint' }),
-      h('div', { class: 'field' }, h('label', { for: noteId, class: 'map-field-label', i18n: 'map.noteLabel' }), note),
+      mapField(noteId, 'map.noteLabel', note),
       error,
       h('div', { class: 'map-form-actions' }, submit, cancel, del));
     form.addEventListener('submit', (ev) => {
@@ -993,12 +998,12 @@ export function createMap(board, { mode = 'edit', group = '', workshop = '', onO
     const form = h('form', { class: 'map-form', novalidate: true, 'aria-labelledby': titleId },
       h('h3', { id: titleId, class: 'map-panel-title', i18n: current ? 'map.editLinkTitle' : 'map.addLinkTitle' }),
       h('div', { class: 'map-form-row' },
-        h('div', { class: 'field' }, h('label', { for: fromId, class: 'map-field-label', i18n: 'map.fromLabel' }), fromSel),
-        h('div', { class: 'field' }, h('label', { for: toId, class: 'map-field-label', i18n: 'map.toLabel' }), toSel)),
+        mapField(fromId, 'map.fromLabel', fromSel),
+        mapField(toId, 'map.toLabel', toSel)),
       current ? h('p', { class: 'hint', i18n: 'map.endsFixed' }) : null,
       kindSet,
       niveauSet,
-      h('div', { class: 'field' }, h('label', { for: labelId, class: 'map-field-label', i18n: 'map.labelLabel' }), label),
+      mapField(labelId, 'map.labelLabel', label),
       error,
       h('div', { class: 'map-form-actions' }, submit, cancel, del));
     form.addEventListener('submit', (ev) => {

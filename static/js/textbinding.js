@@ -93,13 +93,11 @@ export function bindText(field, board, section, { onChange = () => {}, onFocus =
     onFocus({ focus: null, cursor: null });
   };
 
-  field.addEventListener('input', onInput);
-  field.addEventListener('compositionstart', onCompositionStart);
-  field.addEventListener('compositionend', onCompositionEnd);
-  field.addEventListener('focus', presence);
-  field.addEventListener('click', presence);
-  field.addEventListener('keyup', presence);
-  field.addEventListener('blur', onBlur);
+  const listeners = [
+    ['input', onInput], ['compositionstart', onCompositionStart], ['compositionend', onCompositionEnd],
+    ['focus', presence], ['click', presence], ['keyup', presence], ['blur', onBlur],
+  ];
+  for (const [type, fn] of listeners) field.addEventListener(type, fn);
 
   const offRemote = board.on('remote', (ev) => { if (ev.section === section) remote(ev.op); });
   const offReset = board.on('reset', () => {
@@ -123,13 +121,7 @@ export function bindText(field, board, section, { onChange = () => {}, onFocus =
     destroy() {
       offRemote();
       offReset();
-      field.removeEventListener('input', onInput);
-      field.removeEventListener('compositionstart', onCompositionStart);
-      field.removeEventListener('compositionend', onCompositionEnd);
-      field.removeEventListener('focus', presence);
-      field.removeEventListener('click', presence);
-      field.removeEventListener('keyup', presence);
-      field.removeEventListener('blur', onBlur);
+      for (const [type, fn] of listeners) field.removeEventListener(type, fn);
     },
   };
 }

@@ -211,6 +211,41 @@ export function deletedPage(root) {
   setTitle(t('deleted.title'));
 }
 
+// GROUP_NAME_MAX is the server's bound on a group's name (UTF-16 units).
+export const GROUP_NAME_MAX = 80;
+
+// groupRow appends to list an editable group name with its remove button
+// (landing's create form and the control room's preparation share it):
+// removing moves the focus to a neighbour and renumbers. It returns the
+// input.
+export function groupRow(list, renumber, { value = '', dataset, extra = null } = {}) {
+  const input = h('input', { type: 'text', maxlength: GROUP_NAME_MAX, value, autocomplete: 'off', on: { input: renumber } });
+  const remove = h('button', { type: 'button', class: 'btn btn-icon btn-remove' }, '×');
+  const row = h('li', { class: 'group-row', dataset }, input, remove, extra);
+  remove.addEventListener('click', () => {
+    const next = row.nextElementSibling || row.previousElementSibling;
+    row.remove();
+    renumber();
+    next?.querySelector('input')?.focus();
+  });
+  list.append(row);
+  renumber();
+  return input;
+}
+
+// loadWorkshop reads a workshop for a page, or shows why it cannot (not
+// found, network, server) and returns null.
+export async function loadWorkshop(root, code) {
+  root.replaceChildren(h('p', { class: 'loading', i18n: 'common.loading' }));
+  try {
+    return await getWorkshop(code);
+  } catch (err) {
+    if (err.status === 404) messagePage(root, 'join.notFoundTitle', 'join.notFoundText', { code });
+    else messagePage(root, 'common.errTitle', err.code === 'network' ? 'common.errNetwork' : 'common.errServer', { message: err.message });
+    return null;
+  }
+}
+
 // A full-page message (not found, missing key…).
 export function messagePage(root, titleKey, textKey, params, actions = []) {
   root.replaceChildren(h('section', { class: 'panel message-page' },

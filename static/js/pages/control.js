@@ -12,7 +12,7 @@ import { h } from '../dom.js';
 import { t, onLangChange } from '../i18n.js';
 import { Sync, tabClientId } from '../sync.js';
 import {
-  deletedPage, forgetWorkshop, getWorkshop, keyFor, messagePage, notify, rememberWorkshop, setTitle, statusIndicator,
+  deletedPage, forgetWorkshop, loadWorkshop, keyFor, messagePage, notify, rememberWorkshop, setTitle, statusIndicator,
   notifySyncError, workshopAfterDelete,
 } from '../ui.js';
 import { fragmentParams } from '../util.js';
@@ -38,15 +38,8 @@ function datesText(dates, lang) {
 }
 
 export async function controlRoom(root, code, key) {
-  root.replaceChildren(h('p', { class: 'loading', i18n: 'common.loading' }));
-  let ws;
-  try {
-    ws = await getWorkshop(code);
-  } catch (err) {
-    if (err.status === 404) messagePage(root, 'join.notFoundTitle', 'join.notFoundText', { code });
-    else messagePage(root, 'common.errTitle', err.code === 'network' ? 'common.errNetwork' : 'common.errServer', { message: err.message });
-    return () => {};
-  }
+  const ws = await loadWorkshop(root, code);
+  if (!ws) return () => {};
   rememberWorkshop({ code, key, title: ws.title });
   document.body.classList.add('is-wall', 'is-control');
 

@@ -4,7 +4,7 @@ import { h, uid } from '../dom.js';
 import { t, onLangChange } from '../i18n.js';
 import {
   createWorkshop, getWorkshop, rememberWorkshop, savedWorkshops, forgetWorkshop,
-  qrURL, joinURL, facilitatorURL, wallURL, linkField, setTitle, bigCode,
+  qrURL, joinURL, facilitatorURL, wallURL, linkField, setTitle, bigCode, groupRow,
 } from '../ui.js';
 import { normalizeCode } from '../util.js';
 
@@ -48,20 +48,7 @@ export function landing(root) {
         btn.disabled = rows.length <= 1;
       });
     };
-    const addRow = (value) => {
-      const input = h('input', { type: 'text', maxlength: 100, value, autocomplete: 'off', on: { input: renumber } });
-      const remove = h('button', { type: 'button', class: 'btn btn-icon btn-remove' }, '×');
-      const row = h('li', { class: 'group-row' }, input, remove);
-      remove.addEventListener('click', () => {
-        const next = row.nextElementSibling || row.previousElementSibling;
-        row.remove();
-        renumber();
-        next?.querySelector('input')?.focus();
-      });
-      list.append(row);
-      renumber();
-      return input;
-    };
+    const addRow = (value) => groupRow(list, renumber, { value });
     for (let i = 1; i <= DEFAULT_GROUPS; i++) addRow(t('landing.groupDefault', { n: i }));
 
     const add = h('button', { type: 'button', class: 'btn btn-secondary', i18n: 'landing.addGroup' });

@@ -13,7 +13,7 @@ import { h, uid } from '../dom.js';
 import { t, onLangChange } from '../i18n.js';
 import { Sync, tabClientId } from '../sync.js';
 import {
-  deletedPage, facilitatorURL, getWorkshop, local, messagePage, notify, setTitle, workshopAfterDelete,
+  deletedPage, facilitatorURL, getWorkshop, loadWorkshop, local, messagePage, notify, setTitle, workshopAfterDelete,
 } from '../ui.js';
 import { safeStorage } from '../util.js';
 import { groupToFollow, newFocus } from '../control.js';
@@ -30,17 +30,6 @@ const session = safeStorage(() => globalThis.sessionStorage);
 // it moves the page. And the last focus acted on (server clock).
 const PAGE_LOADED = Date.now();
 let focusHandled = 0;
-
-async function loadWorkshop(root, code) {
-  root.replaceChildren(h('p', { class: 'loading', i18n: 'common.loading' }));
-  try {
-    return await getWorkshop(code);
-  } catch (err) {
-    if (err.status === 404) messagePage(root, 'join.notFoundTitle', 'join.notFoundText', { code });
-    else messagePage(root, 'common.errTitle', err.code === 'network' ? 'common.errNetwork' : 'common.errServer', { message: err.message });
-    return null;
-  }
-}
 
 export async function participant(root, code) {
   const ws = await loadWorkshop(root, code);

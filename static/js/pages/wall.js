@@ -10,7 +10,7 @@ import { h } from '../dom.js';
 import { t, onLangChange } from '../i18n.js';
 import { Sync, tabClientId } from '../sync.js';
 import {
-  deletedPage, getWorkshop, messagePage, notifySyncError, setTitle, statusIndicator, workshopAfterDelete,
+  deletedPage, loadWorkshop, messagePage, notifySyncError, setTitle, statusIndicator, workshopAfterDelete,
 } from '../ui.js';
 import { fragmentParams } from '../util.js';
 import { newFocus } from '../control.js';
@@ -22,15 +22,8 @@ import { textsToggle, wallHeader } from '../wallhead.js';
 const PAGE_LOADED = Date.now();
 
 export async function wall(root, code) {
-  root.replaceChildren(h('p', { class: 'loading', i18n: 'common.loading' }));
-  let ws;
-  try {
-    ws = await getWorkshop(code);
-  } catch (err) {
-    if (err.status === 404) messagePage(root, 'join.notFoundTitle', 'join.notFoundText', { code });
-    else messagePage(root, 'common.errTitle', err.code === 'network' ? 'common.errNetwork' : 'common.errServer', { message: err.message });
-    return () => {};
-  }
+  const ws = await loadWorkshop(root, code);
+  if (!ws) return () => {};
   document.body.classList.add('is-wall');
 
   const offs = [];

@@ -5,7 +5,7 @@
 
 import { h, uid } from '../dom.js';
 import { t, onLangChange } from '../i18n.js';
-import { patchWorkshop } from '../ui.js';
+import { groupRow, patchWorkshop } from '../ui.js';
 
 export function createPrepare({ ws, code, key, started, onSaved }) {
   const titleId = uid('wtitle');
@@ -44,21 +44,11 @@ export function createPrepare({ ws, code, key, started, onSaved }) {
       row.querySelector('.group-started').hidden = !locked;
     });
   };
-  const addRow = (group) => {
-    const input = h('input', { type: 'text', maxlength: 80, value: group ? group.name : '', autocomplete: 'off', on: { input: renumber } });
-    const remove = h('button', { type: 'button', class: 'btn btn-icon btn-remove' }, '×');
-    const row = h('li', { class: 'group-row', dataset: { id: group ? group.id : '', started: group && started(group) ? 'yes' : 'no' } },
-      input, remove, h('span', { class: 'hint group-started', i18n: 'control.groupStarted' }));
-    remove.addEventListener('click', () => {
-      const next = row.nextElementSibling || row.previousElementSibling;
-      row.remove();
-      renumber();
-      next?.querySelector('input')?.focus();
-    });
-    list.append(row);
-    renumber();
-    return input;
-  };
+  const addRow = (group) => groupRow(list, renumber, {
+    value: group ? group.name : '',
+    dataset: { id: group ? group.id : '', started: group && started(group) ? 'yes' : 'no' },
+    extra: h('span', { class: 'hint group-started', i18n: 'control.groupStarted' }),
+  });
   add.addEventListener('click', () => addRow(null).focus());
 
   function fill(w) {
