@@ -38,6 +38,21 @@ func (b *LocalBroker) boltHead(t *testing.T, board string) uint64 {
 	return v
 }
 
+// openLocal opens the broker at path, failing the test if it cannot.
+func openLocal(t *testing.T, path string) *LocalBroker {
+	t.Helper()
+	b, err := OpenLocalBroker(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// padded is record v made n bytes larger, to fill segments.
+func padded(v uint64, n int) Record {
+	return Record{V: v, Data: append([]byte(fmt.Sprintf(`{"v":%d,"pad":"`, v)), bytes.Repeat([]byte("x"), n)...)}
+}
+
 func testRec(v uint64) Record { return Record{V: v, Data: []byte(fmt.Sprintf(`{"v":%d}`, v))} }
 
 func commitRange(t *testing.T, b *LocalBroker, board string, from, to uint64) {
@@ -96,10 +111,7 @@ func segments(t *testing.T, path string) []uint64 {
 func TestLocalBrokerReplaysAfterCrash(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "t.db")
-	b, err := OpenLocalBroker(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := openLocal(t, path)
 	b.Create(ctx, "b1", "e1", []byte("s0"))
 	b.Create(ctx, "b2", "e2", []byte("s0"))
 	b.Create(ctx, "gone", "e3", []byte("s0"))
@@ -118,10 +130,7 @@ func TestLocalBrokerReplaysAfterCrash(t *testing.T) {
 	}
 	b.crash()
 
-	b, err = OpenLocalBroker(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b = openLocal(t, path)
 	defer b.Close()
 	wantHistory(t, b, "b1", 0, 50)
 	wantHistory(t, b, "b2", 0, 7)
@@ -146,16 +155,11 @@ func TestLocalBrokerReplaysAfterCrash(t *testing.T) {
 func TestLocalBrokerCheckpointRemovesSegments(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "t.db")
-	b, err := OpenLocalBroker(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := openLocal(t, path)
 	defer b.Close()
 	b.Create(ctx, "b1", "e1", []byte("s0"))
 	// 1 MiB records: more than two segments' worth.
-	big := func(v uint64) Record {
-		return Record{V: v, Data: append([]byte(fmt.Sprintf(`{"v":%d,"pad":"`, v)), bytes.Repeat([]byte("x"), 1<<20)...)}
-	}
+	big := func(v uint64) Record { return padded(v, 1<<20) }
 	n := uint64(2*segSize>>20 + 4)
 	for v := uint64(1); v <= n; v++ {
 		if err := b.Commit(ctx, "b1", []Record{big(v)}); err != nil {
@@ -219,10 +223,7 @@ func TestLocalBrokerTornTail(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "t.db")
-			b, err := OpenLocalBroker(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			b := openLocal(t, path)
 			b.Create(ctx, "b1", "e1", []byte("s0"))
 			commitRange(t, b, "b1", 1, 10)
 			b.crash()
@@ -248,10 +249,7 @@ func TestLocalBrokerTornTail(t *testing.T) {
 func TestLocalBrokerDamagedSegmentRefusesToStart(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "t.db")
-	b, err := OpenLocalBroker(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := openLocal(t, path)
 	b.Create(ctx, "b1", "e1", []byte("s0"))
 	commitRange(t, b, "b1", 1, 5)
 	b.crash()
@@ -325,16 +323,11 @@ func FuzzParseFrames(f *testing.F) {
 func TestLocalBrokerReplaysFilledSegments(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "t.db")
-	b, err := OpenLocalBroker(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := openLocal(t, path)
 	b.Create(ctx, "b1", "e1", []byte("s0"))
-	pad := bytes.Repeat([]byte("y"), 700<<10)
-	rec := func(v uint64) Record {
-		return Record{V: v, Data: append([]byte(fmt.Sprintf(`{"v":%d,"pad":"`, v)), pad...)}
-	}
-	n := uint64(segSize/len(pad) + 3)
+	const pad = 700 << 10
+	rec := func(v uint64) Record { return padded(v, pad) }
+	n := uint64(segSize/pad + 3)
 	for v := uint64(1); v <= n; v++ {
 		if err := b.Commit(ctx, "b1", []Record{rec(v)}); err != nil {
 			t.Fatalf("commit v%d: %v", v, err)
@@ -344,7 +337,7 @@ func TestLocalBrokerReplaysFilledSegments(t *testing.T) {
 		t.Fatalf("segments %v, want two or more", segs)
 	}
 	b.crash()
-	b, err = OpenLocalBroker(path)
+	b, err := OpenLocalBroker(path)
 	if err != nil {
 		t.Fatalf("replay over a filled segment: %v", err)
 	}

@@ -244,13 +244,24 @@ const pageStateJS = `JSON.stringify({
 	people: [...document.querySelectorAll('.people li')].map((n) => n.textContent),
 })`
 
-func (tb *browserTab) screenshot(name string) {
-	dir := os.Getenv("TABLEE_SCREENSHOTS")
+// shotContext returns the screenshot folder (TABLEE_SCREENSHOTS) and a
+// context bounded by d to take one in; ok is false when screenshots are
+// off.
+func (tb *browserTab) shotContext(d time.Duration) (dir string, ctx context.Context, cancel context.CancelFunc, ok bool) {
+	dir = os.Getenv("TABLEE_SCREENSHOTS")
 	if dir == "" {
-		return
+		return "", nil, nil, false
 	}
 	_ = os.MkdirAll(dir, 0o755)
-	ctx, cancel := context.WithTimeout(tb.ctx, 20*time.Second)
+	ctx, cancel = context.WithTimeout(tb.ctx, d)
+	return dir, ctx, cancel, true
+}
+
+func (tb *browserTab) screenshot(name string) {
+	dir, ctx, cancel, ok := tb.shotContext(20 * time.Second)
+	if !ok {
+		return
+	}
 	defer cancel()
 	// The page a screen at a time, as a person scrolls it (at most 4).
 	for i := 0; i < 4; i++ {

@@ -64,12 +64,10 @@ func (tb *browserTab) countSockets() {
 // printShot saves the page as it prints (A4 PDF) and a screenshot with the
 // print media emulated.
 func (tb *browserTab) printShot(name string) {
-	dir := os.Getenv("TABLEE_SCREENSHOTS")
-	if dir == "" {
+	dir, ctx, cancel, ok := tb.shotContext(30 * time.Second)
+	if !ok {
 		return
 	}
-	_ = os.MkdirAll(dir, 0o755)
-	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
 	defer cancel()
 	yes := true
 	pdf, err := chromedp.Call(ctx, page.PrintToPDF, page.PrintToPDFParams{PaperWidth: 8.27, PaperHeight: 11.69, PreferCSSPageSize: &yes, PrintBackground: &yes})
@@ -88,12 +86,10 @@ func (tb *browserTab) printShot(name string) {
 
 // shotNow saves the screen as it is (no scrolling).
 func (tb *browserTab) shotNow(name string) {
-	dir := os.Getenv("TABLEE_SCREENSHOTS")
-	if dir == "" {
+	dir, ctx, cancel, ok := tb.shotContext(20 * time.Second)
+	if !ok {
 		return
 	}
-	_ = os.MkdirAll(dir, 0o755)
-	ctx, cancel := context.WithTimeout(tb.ctx, 20*time.Second)
 	defer cancel()
 	time.Sleep(400 * time.Millisecond) // let a smooth scroll end
 	if buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {

@@ -181,12 +181,10 @@ func (tb *browserTab) waitSaved() {
 
 // mapShot saves one screenshot with the map (or the given element) in view.
 func (tb *browserTab) mapShot(name, selector string) {
-	dir := os.Getenv("TABLEE_SCREENSHOTS")
-	if dir == "" {
+	dir, ctx, cancel, ok := tb.shotContext(20 * time.Second)
+	if !ok {
 		return
 	}
-	_ = os.MkdirAll(dir, 0o755)
-	ctx, cancel := context.WithTimeout(tb.ctx, 20*time.Second)
 	defer cancel()
 	_ = chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(document.querySelector(%s) || document.body).scrollIntoView({ block: 'start' })`, jsQuote(selector))))
 	time.Sleep(300 * time.Millisecond)
