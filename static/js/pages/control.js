@@ -135,7 +135,7 @@ export async function controlRoom(root, code, key) {
   // The workshop's groups changed (prepared): follow the new boards, let
   // the removed ones go, keep the order.
   function groupsChanged(next) {
-    ws = Object.assign(ws, next);
+    Object.assign(ws, next);
     for (const card of [...cards]) {
       if (!next.groups.some((g) => g.id === card.group.id)) {
         sync.unfollow(card.group.board);
