@@ -63,8 +63,13 @@ type Client struct {
 	conn *websocket.Conn
 
 	// send is what waits to be written; rooms never wait for a connection:
-	// when it is full the connection is closed with CloseSlow.
+	// when it is full the connection is closed with CloseSlow. It starts
+	// the write pump when there is something to write (see outQueue).
 	send *outQueue
+	// ping is due every pingPeriod while the connection lives (pingDue,
+	// then a signal to the write pump).
+	pingTimer *time.Timer
+	pingDue   atomic.Bool
 	// kicked is closed (once) to make the write pump send a close frame
 	// with kickCode and end the connection.
 	kicked     chan struct{}
@@ -87,10 +92,9 @@ type Client struct {
 
 func newClient(h *Hub, conn *websocket.Conn) *Client {
 	now := time.Now()
-	return &Client{
+	c := &Client{
 		hub:       h,
 		conn:      conn,
-		send:      newOutQueue(),
 		kicked:    make(chan struct{}),
 		done:      make(chan struct{}),
 		follows:   make(map[string]*Room),
@@ -98,6 +102,12 @@ func newClient(h *Hub, conn *websocket.Conn) *Client {
 		msgs:      newBucket(h.msgRate, now),
 		presences: newBucket(presenceRate, now),
 	}
+	c.send = newOutQueue(func() { go c.writePump() })
+	c.pingTimer = time.AfterFunc(h.pingPeriod, func() {
+		c.pingDue.Store(true)
+		c.send.signal()
+	})
+	return c
 }
 
 // trySend queues a message without blocking. A connection that cannot keep
@@ -114,84 +124,104 @@ func (c *Client) kick(code int, reason string) {
 	c.kickOnce.Do(func() {
 		c.kickCode, c.kickReason = code, reason
 		close(c.kicked)
-		c.send.wake()
+		c.send.signal()
 	})
 }
 
+// batchPool lends the write pumps their batch slices: a pump runs only
+// while there is something to write, and an idle connection holds none.
+var batchPool = sync.Pool{New: func() any {
+	b := make([]outMsg, 0, 16)
+	return &b
+}}
+
+// writePump writes what is queued, and answers the signals (the end of the
+// read pump, a kick, a ping due), until the queue is empty: then it stops,
+// and the next push or signal starts another (outQueue). It ends the
+// connection after a kick, a failed write or the end of the read pump.
 func (c *Client) writePump() {
 	// out is the socket under conn (see ServeWS), which writes the frames:
 	// the pump gathers a batch's frames in it and writes them at once.
 	out := c.conn.NetConn().(*frameWriter)
-	// The pump waits on one channel, send.ready, for everything: frames,
-	// the ping that is due, a kick, the end of the read pump. A select over
-	// four channels, as before, locked all four at every delivery (a tenth
-	// of the CPU at the step-up's top).
-	var pingDue atomic.Bool
-	ping := time.AfterFunc(c.hub.pingPeriod, func() {
-		pingDue.Store(true)
-		c.send.wake()
-	})
+	bp := batchPool.Get().(*[]outMsg)
+	batch := *bp
 	defer func() {
-		ping.Stop()
-		c.conn.Close()
-		out.release()
+		clear(batch)
+		if cap(batch) <= queueKeepCap {
+			*bp = batch[:0]
+			batchPool.Put(bp)
+		}
 	}()
-	var batch []outMsg
 	for {
-		<-c.send.ready
+		var ok bool
+		if batch, ok = c.send.next(batch); !ok {
+			return
+		}
 		select {
 		case <-c.done:
+			c.endWrites(out)
 			return
 		default:
 		}
 		select {
 		case <-c.kicked:
-			c.closeKicked(out)
+			c.closeKicked(out, batch)
+			c.endWrites(out)
 			return
 		default:
 		}
-		if pingDue.Swap(false) {
+		if c.pingDue.Swap(false) {
 			if err := out.control(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+				c.endWrites(out)
 				return
 			}
-			ping.Reset(c.hub.pingPeriod)
+			c.pingTimer.Reset(c.hub.pingPeriod)
+		}
+		if len(batch) == 0 {
+			continue
 		}
 		// Everything queued so far, and what comes while it is written,
 		// each take under one deadline, in as few socket writes as the
 		// buffer allows.
 		out.begin(time.Now().Add(writeWait))
-		for round := 0; round < maxRounds; round++ {
-			batch = c.send.take(batch)
-			if len(batch) == 0 {
-				break
-			}
+		for round := 0; round < maxRounds && len(batch) > 0; round++ {
 			if round > 0 {
 				out.setDeadline(time.Now().Add(writeWait))
 			}
 			for i := range batch {
 				if err := out.text(batch[i].data); err != nil {
+					c.endWrites(out)
 					return
 				}
 				batch[i] = outMsg{}
 			}
+			if round+1 < maxRounds {
+				batch = c.send.take(batch)
+			}
 		}
 		if err := out.flush(); err != nil {
+			c.endWrites(out)
 			return
-		}
-		if cap(batch) > queueKeepCap {
-			batch = nil
 		}
 	}
 }
 
+// endWrites ends the connection from the write side: no pump starts again.
+func (c *Client) endWrites(out *frameWriter) {
+	c.send.close()
+	c.pingTimer.Stop()
+	c.conn.Close()
+	out.release()
+}
+
 // closeKicked ends a kicked connection: what was queued before the kick
-// (an error explaining it, say) unless the kick is for slowness (then the
-// queue is full), and the close frame.
-func (c *Client) closeKicked(out *frameWriter) {
+// (taken, then the rest; an error explaining it, say) unless the kick is for
+// slowness (then the queue is full), and the close frame.
+func (c *Client) closeKicked(out *frameWriter, taken []outMsg) {
 	c.send.close()
 	if c.kickCode != CloseSlow {
 		out.begin(time.Now().Add(writeWait))
-		for _, m := range c.send.take(nil) {
+		for _, m := range append(taken, c.send.take(nil)...) {
 			if out.text(m.data) != nil {
 				break
 			}
@@ -216,7 +246,7 @@ func (c *Client) readPump() {
 			delete(c.follows, id)
 		}
 		close(c.done)
-		c.send.wake()
+		c.send.signal()
 		c.conn.Close()
 		c.hub.unregister(c)
 	}()

@@ -138,7 +138,6 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	}
 	h.clients[c] = struct{}{}
 	h.mu.Unlock()
-	go c.writePump()
 	go c.readPump()
 }
 
@@ -262,7 +261,9 @@ const ServerClient = "00000000-0000-4000-8000-000000007ab1"
 // and broadcast, or with the reject's *board.Error.
 func (h *Hub) Submit(ctx context.Context, boardID string, changes []board.Change) error {
 	// A connection-less client: the room answers into its queue.
-	c := &Client{hub: h, send: newOutQueue(), kicked: make(chan struct{}), done: make(chan struct{})}
+	ready := make(chan struct{}, 1)
+	c := &Client{hub: h, kicked: make(chan struct{}), done: make(chan struct{})}
+	c.send = newOutQueue(func() { ready <- struct{}{} })
 	as := &follower{client: ServerClient, name: "Tablée", role: board.RoleFacilitator}
 	for try := 0; try < 2; try++ {
 		r := h.acquire(boardID)
@@ -273,7 +274,7 @@ func (h *Hub) Submit(ctx context.Context, boardID string, changes []board.Change
 		}
 		var m outMsg
 		select {
-		case <-c.send.ready:
+		case <-ready:
 			m = c.send.take(nil)[0]
 		case <-r.dead:
 			h.release(r)

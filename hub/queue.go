@@ -16,12 +16,23 @@ type outMsg struct {
 // the time — and it is bounded in bytes and in messages: a connection that
 // falls that far behind is closed (it catches up on reconnect) instead of
 // holding memory or slowing the rooms that feed it.
+//
+// It also decides when a write pump runs: a pump is started when there is
+// something to do (frames, or a signal: a ping due, a kick, the end of the
+// read pump) and none runs, and the pump stops when it finds nothing left.
+// An idle connection so holds no writer goroutine, whose stack was a third
+// of its memory.
 type outQueue struct {
 	mu     sync.Mutex
 	items  []outMsg
 	bytes  int
-	ready  chan struct{} // signalled (non-blocking) when items were added
 	closed bool
+	// running: a pump is on the queue, and looks again before it stops.
+	running bool
+	// poked: a signal came; the pump looks at its flags before it stops.
+	poked bool
+	// start starts a pump; called outside mu, once running was set.
+	start func()
 }
 
 const (
@@ -35,11 +46,12 @@ const (
 	queueKeepCap = 64
 )
 
-func newOutQueue() *outQueue {
-	return &outQueue{ready: make(chan struct{}, 1)}
+func newOutQueue(start func()) *outQueue {
+	return &outQueue{start: start}
 }
 
-// push adds m; false if the queue is over its bounds (or closed).
+// push adds m and gets a pump going; false if the queue is over its bounds
+// (or closed).
 func (q *outQueue) push(m outMsg) bool {
 	q.mu.Lock()
 	if q.closed || len(q.items) >= queueMaxMsgs || q.bytes+m.size > queueMaxBytes {
@@ -48,18 +60,40 @@ func (q *outQueue) push(m outMsg) bool {
 	}
 	q.items = append(q.items, m)
 	q.bytes += m.size
+	start := !q.running
+	q.running = true
 	q.mu.Unlock()
-	q.wake()
+	if start {
+		q.start()
+	}
 	return true
 }
 
-// wake signals the write pump (non-blocking: one pending signal is enough,
-// the pump looks at everything when it wakes).
-func (q *outQueue) wake() {
-	select {
-	case q.ready <- struct{}{}:
-	default:
+// signal gets a pump to look at its flags: it starts one, or has the
+// running one look again before it stops.
+func (q *outQueue) signal() {
+	q.mu.Lock()
+	start := !q.running
+	q.running, q.poked = true, true
+	q.mu.Unlock()
+	if start {
+		q.start()
 	}
+}
+
+// next is the pump's take: every queued frame, moved into dst (reused),
+// and true; or false when there is nothing (no frame, no signal), in which
+// case the pump has stopped and must not touch the connection again.
+func (q *outQueue) next(dst []outMsg) ([]outMsg, bool) {
+	q.mu.Lock()
+	if len(q.items) == 0 && !q.poked {
+		q.running = false
+		q.mu.Unlock()
+		return dst[:0], false
+	}
+	q.poked = false
+	q.mu.Unlock()
+	return q.take(dst), true
 }
 
 // take moves every queued frame into dst (reused) and returns it.
@@ -77,9 +111,11 @@ func (q *outQueue) take(dst []outMsg) []outMsg {
 	return dst
 }
 
-// close refuses further pushes.
+// close refuses further pushes, and starts no pump any more: the pump that
+// calls it is the last.
 func (q *outQueue) close() {
 	q.mu.Lock()
 	q.closed = true
+	q.running = true
 	q.mu.Unlock()
 }

@@ -12,7 +12,7 @@ import (
 )
 
 func TestOutQueueBounds(t *testing.T) {
-	q := newOutQueue()
+	q := newOutQueue(func() {})
 	for i := 0; i < queueMaxMsgs; i++ {
 		if !q.push(outMsg{data: []byte("x"), size: 1}) {
 			t.Fatalf("push %d refused below the bound", i)
@@ -103,4 +103,42 @@ func dialHello(t *testing.T, url, boardID string) *websocket.Conn {
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// TestOutQueueStartsOnePump: a pump starts when there is something to do
+// and none runs, looks again after a signal, stops when nothing is left,
+// and none starts after close.
+func TestOutQueueStartsOnePump(t *testing.T) {
+	starts := 0
+	q := newOutQueue(func() { starts++ })
+	msg := outMsg{data: []byte("x"), size: 1}
+	q.push(msg)
+	q.push(msg)
+	if starts != 1 {
+		t.Fatalf("%d pumps started for two pushes, want 1", starts)
+	}
+	batch, ok := q.next(nil)
+	if !ok || len(batch) != 2 {
+		t.Fatalf("next: %d frames, %v", len(batch), ok)
+	}
+	q.signal() // a ping due while the pump writes
+	if batch, ok = q.next(batch); !ok || len(batch) != 0 {
+		t.Fatalf("after a signal the pump must look again: %d frames, %v", len(batch), ok)
+	}
+	if _, ok = q.next(batch); ok {
+		t.Fatal("the pump goes on with nothing to do")
+	}
+	q.signal()
+	if starts != 2 {
+		t.Fatalf("a signal to a stopped queue started %d pumps in all, want 2", starts)
+	}
+	if _, ok = q.next(nil); !ok {
+		t.Fatal("a pump started by a signal stops before looking at its flags")
+	}
+	q.next(nil)
+	q.close()
+	q.signal()
+	if q.push(msg) || starts != 2 {
+		t.Fatalf("after close: %d pumps started in all, want 2", starts)
+	}
 }
