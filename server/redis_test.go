@@ -450,3 +450,32 @@ func TestRedisPresenceCrossesInstances(t *testing.T) {
 		t.Fatalf("want gone across instances, got %s", m.raw)
 	}
 }
+
+// TestOpenRedisProtocol: RESP2 unless the URL asks for another protocol.
+func TestOpenRedisProtocol(t *testing.T) {
+	for _, tc := range []struct {
+		url  string
+		want int
+	}{
+		{"redis://127.0.0.1:1/0", 2},
+		{"redis://127.0.0.1:1/0?protocol=3", 3},
+		{"redis://127.0.0.1:1?addr=127.0.0.1:2", 2},
+		{"redis://127.0.0.1:1?addr=127.0.0.1:2&protocol=3", 3},
+	} {
+		rdb, err := openRedis(tc.url)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.url, err)
+		}
+		var got int
+		switch c := rdb.(type) {
+		case *redis.Client:
+			got = c.Options().Protocol
+		case *redis.ClusterClient:
+			got = c.Options().Protocol
+		}
+		rdb.Close()
+		if got != tc.want {
+			t.Errorf("%s: protocol %d, want %d", tc.url, got, tc.want)
+		}
+	}
+}
