@@ -135,8 +135,20 @@ func brokerContract(t *testing.T, newBroker func(t *testing.T) Broker) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("no delivery")
 		}
+		// Several records in one commit arrive whole and in order.
+		if err := b.Commit(ctx, "b1", []Record{rec(2), rec(3)}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case r := <-got:
+			if len(r) != 2 || r[0].V != 2 || r[1].V != 3 || string(r[1].Data) != string(rec(3).Data) {
+				t.Fatalf("got %v, want v2 and v3", r)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no delivery of a commit of two records")
+		}
 		cancel()
-		b.Commit(ctx, "b1", []Record{rec(2)})
+		b.Commit(ctx, "b1", []Record{rec(4)})
 		select {
 		case r := <-got:
 			t.Fatalf("delivery after cancel: %v", r)

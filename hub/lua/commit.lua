@@ -12,13 +12,16 @@ local v = tonumber(head)
 if v + 1 ~= tonumber(ARGV[2]) then
   return -2
 end
-local data = {}
 for i = 3, #ARGV do
   v = v + 1
   redis.call('XADD', KEYS[2], v .. '-0', 'd', ARGV[i])
-  data[#data + 1] = ARGV[i]
 end
 redis.call('HSET', KEYS[1], 'head', v)
--- The payload is a JSON array of the entries, each with its "v".
-redis.call('PUBLISH', ARGV[1], '[' .. table.concat(data, ',') .. ']')
+-- The payload is a JSON array of the entries, each with its "v"; most
+-- commits hold one record, which needs no table.
+if #ARGV == 3 then
+  redis.call('PUBLISH', ARGV[1], '[' .. ARGV[3] .. ']')
+else
+  redis.call('PUBLISH', ARGV[1], '[' .. table.concat(ARGV, ',', 3) .. ']')
+end
 return v
