@@ -77,7 +77,8 @@ type Broker interface {
 	SaveSnapshot(ctx context.Context, board string, v uint64, state []byte, keep uint64) error
 
 	// Subscribe calls h's functions with what is published for board, by any
-	// instance (records: this one's too), until cancel is called. They must
+	// instance, until cancel is called. The records this instance committed
+	// may be left out (its rooms have them; Redis skips them). They must
 	// not block: they run on the broker's delivery path. Delivery may skip or
 	// repeat records; the caller orders them by V and fills gaps with
 	// History, and checks Head now and then for what was skipped.

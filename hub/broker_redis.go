@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,7 +25,8 @@ import (
 //	tablee:{b:ID}:meta  hash    head, epoch, snapv, first (oldest logged version)
 //	tablee:{b:ID}:log   stream  one entry per version, id "v-0", field d = entry JSON
 //	tablee:{b:ID}:snap  string  the board's state at snapv
-//	tablee:{b:ID}:ch    channel the records of each commit, as a JSON array
+//	tablee:{b:ID}:ch    channel the records of each commit, as a JSON array,
+//	                    prefixed by the id of the instance that committed
 //	tablee:{b:ID}:pr    channel presence messages, prefixed by the instance id
 //
 // The {b:ID} hash tag keeps a board's keys on one Redis Cluster slot, so the
@@ -38,7 +40,8 @@ type RedisBroker struct {
 	rdb    redis.UniversalClient
 	log    *slog.Logger
 	prefix string
-	// self tags this instance's presence messages, so it skips its own.
+	// self tags this instance's commit and presence messages, so that it
+	// skips its own: its rooms have them already.
 	self string
 
 	ps *redis.PubSub
@@ -168,8 +171,8 @@ func (b *RedisBroker) Commit(ctx context.Context, board string, records []Record
 	if len(records) == 0 {
 		return nil
 	}
-	args := make([]any, 0, len(records)+2)
-	args = append(args, b.key(board, "ch"), records[0].V)
+	args := make([]any, 0, len(records)+3)
+	args = append(args, b.key(board, "ch"), records[0].V, b.self)
 	for i, r := range records {
 		if r.V != records[0].V+uint64(i) {
 			return fmt.Errorf("hub: records not consecutive at v%d", r.V)
@@ -360,40 +363,54 @@ func (b *RedisBroker) reader() {
 }
 
 // dispatch hands a published message to the rooms that follow its board.
+// This instance's own messages are skipped first: its rooms have them.
 func (b *RedisBroker) dispatch(channel, payload string) {
 	board, kind, ok := b.boardOf(channel)
 	if !ok {
 		return
 	}
-	b.mu.Lock()
-	subs := make([]*redisSub, 0, len(b.subs[board]))
-	for s := range b.subs[board] {
-		subs = append(subs, s)
-	}
-	b.mu.Unlock()
 	switch kind {
 	case "ch":
+		// "<instance id>[entries]"; a message without an id (from an
+		// instance of an older version) is taken whole.
+		if i := strings.IndexByte(payload, '['); i > 0 {
+			if payload[:i] == b.self {
+				return
+			}
+			payload = payload[i:]
+		}
 		recs, err := parseRecords(payload)
 		if err != nil {
 			b.log.Warn("redis: bad commit message", "board", board, "err", err)
 			return
 		}
-		for _, s := range subs {
+		for _, s := range b.subsOf(board) {
 			if s.h.Records != nil {
 				s.h.Records(recs)
 			}
 		}
 	case "pr":
 		if len(payload) <= len(b.self) || payload[:len(b.self)] == b.self {
-			return // our own
+			return
 		}
 		msg := []byte(payload[len(b.self):])
-		for _, s := range subs {
+		for _, s := range b.subsOf(board) {
 			if s.h.Presence != nil {
 				s.h.Presence(msg)
 			}
 		}
 	}
+}
+
+// subsOf copies the board's subscribers, to call them outside the lock.
+func (b *RedisBroker) subsOf(board string) []*redisSub {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	subs := make([]*redisSub, 0, len(b.subs[board]))
+	for s := range b.subs[board] {
+		subs = append(subs, s)
+	}
+	return subs
 }
 
 // parseRecords reads the commit payload: a JSON array of entries. It runs
