@@ -263,7 +263,12 @@ func (h *Hub) Submit(ctx context.Context, boardID string, changes []board.Change
 	// A connection-less client: the room answers into its queue.
 	ready := make(chan struct{}, 1)
 	c := &Client{hub: h, kicked: make(chan struct{}), done: make(chan struct{})}
-	c.send = newOutQueue(func() { ready <- struct{}{} })
+	c.send = newOutQueue(func() { // no pump: the first answer is the one awaited
+		select {
+		case ready <- struct{}{}:
+		default:
+		}
+	})
 	as := &follower{client: ServerClient, name: "Tablée", role: board.RoleFacilitator}
 	for try := 0; try < 2; try++ {
 		r := h.acquire(boardID)
