@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 )
 
@@ -91,5 +93,42 @@ func TestPingsKeepAnsweringConnectionsAndDropSilentOnes(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("no answer on a connection that answers pings")
+	}
+}
+
+// TestIdleConnectionsKeepSmallStacks: after its hello, an idle connection
+// holds one goroutine (its read pump) whose stack stayed small: the hello
+// is handled on a goroutine of its own, and no write pump waits.
+func TestIdleConnectionsKeepSmallStacks(t *testing.T) {
+	h, url := benchHubT(t)
+	id := uuid.NewString()
+	if err := h.CreateBoard(context.Background(), id, "w", "g"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	stacks := func() (uint64, int) {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.StackInuse, runtime.NumGoroutine()
+	}
+	before, g0 := stacks()
+	for i := 0; i < n; i++ {
+		dialHello(t, url, id)
+	}
+	// Write pumps stop once their queue is empty.
+	var after uint64
+	var g1 int
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		after, g1 = stacks()
+		if g1 <= g0+n+2 || time.Now().After(deadline) { // a read pump each, the room
+			break
+		}
+	}
+	if g1 > g0+n+2 {
+		t.Fatalf("%d goroutines for %d idle connections, want one each", g1-g0, n)
+	}
+	if per := (after - before) / n; per > 6<<10 {
+		t.Fatalf("%d bytes of stack per idle connection, want at most 6 KiB", per)
 	}
 }
