@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -130,5 +131,62 @@ func TestIdleConnectionsKeepSmallStacks(t *testing.T) {
 	}
 	if per := (after - before) / n; per > 6<<10 {
 		t.Fatalf("%d bytes of stack per idle connection, want at most 6 KiB", per)
+	}
+}
+
+// TestWritePumpsEndWithTheirConnections: connections that leave, are
+// evicted while a burst is being written to them, or stop reading, leave
+// no goroutine behind, and the ones that stay get every op.
+func TestWritePumpsEndWithTheirConnections(t *testing.T) {
+	h, url := benchHubT(t)
+	ctx := context.Background()
+	evicted, stays := uuid.NewString(), uuid.NewString()
+	for _, id := range []string{evicted, stays} {
+		if err := h.CreateBoard(ctx, id, "w", "g"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := runtime.NumGoroutine()
+	const n = 20
+	var leaving, kept []*websocket.Conn
+	for i := 0; i < n; i++ {
+		leaving = append(leaving, dialHello(t, url, evicted))
+		kept = append(kept, dialHello(t, url, stays))
+	}
+	writer := dialHello(t, url, stays)
+	busy := dialHello(t, url, evicted)
+	const ops = 50
+	for seq := 1; seq <= ops; seq++ {
+		busy.WriteMessage(websocket.TextMessage, keystroke(evicted, uint64(seq), uint64(seq-1)))
+		writer.WriteMessage(websocket.TextMessage, keystroke(stays, uint64(seq), uint64(seq-1)))
+		readUntil(t, writer, `"ack"`)
+		if seq == ops/2 {
+			h.Evict(evicted, CloseDeleted, "test") // mid-burst
+			for _, c := range leaving[:n/2] {
+				c.Close() // and some leave on their own
+			}
+		}
+	}
+	for i, c := range kept {
+		for seq := 1; seq <= ops; seq++ {
+			msg := readUntil(t, c, `"type":"op"`)
+			if !strings.Contains(msg, fmt.Sprintf(`"v":%d`, seq)) {
+				t.Fatalf("follower %d: op %d is %s", i, seq, msg)
+			}
+		}
+		c.Close()
+	}
+	writer.Close()
+	busy.Close()
+	for _, c := range leaving[n/2:] {
+		c.Close()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > base+2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if g := runtime.NumGoroutine(); g > base+2 {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("%d goroutines left after every connection ended (%d before):\n%s", g, base, buf[:runtime.Stack(buf, true)])
 	}
 }
