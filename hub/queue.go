@@ -20,8 +20,8 @@ type outMsg struct {
 // It also decides when a write pump runs: a pump is started when there is
 // something to do (frames, or a signal: a ping due, a kick, the end of the
 // read pump) and none runs, and the pump stops when it finds nothing left.
-// An idle connection so holds no writer goroutine, whose stack was a third
-// of its memory.
+// An idle connection so holds no writer goroutine (its stack and batch were
+// a fifth of the connection's memory).
 type outQueue struct {
 	mu     sync.Mutex
 	items  []outMsg
