@@ -51,19 +51,31 @@ func benchHubT(b testing.TB) (*Hub, string) {
 	return h, "ws" + strings.TrimPrefix(ts.URL, "http")
 }
 
-// benchConn is a connection that has said hello to a board.
-func benchConn(b *testing.B, url, boardID string) *websocket.Conn {
+// dialHello opens a connection that has said hello to a board (as a
+// participant: openAuth) and got its welcome; it is closed at cleanup.
+func dialHello(tb testing.TB, url, boardID string) *websocket.Conn {
+	tb.Helper()
 	c, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	hello, _ := json.Marshal(map[string]any{"type": "hello", "board": boardID, "client": uuid.NewString(), "name": "b", "key": "k"})
+	hello, _ := json.Marshal(map[string]any{"type": "hello", "board": boardID, "client": uuid.NewString(), "name": "t", "key": "k"})
 	c.WriteMessage(websocket.TextMessage, hello)
 	if _, msg, err := c.ReadMessage(); err != nil || !strings.Contains(string(msg), `"welcome"`) {
-		b.Fatalf("hello: %s %v", msg, err)
+		tb.Fatalf("hello: %s %v", msg, err)
 	}
-	b.Cleanup(func() { c.Close() })
+	tb.Cleanup(func() { c.Close() })
 	return c
+}
+
+// newBoard creates a group board on h and returns its id.
+func newBoard(tb testing.TB, h *Hub) string {
+	tb.Helper()
+	id := uuid.NewString()
+	if err := h.CreateBoard(context.Background(), id, "w", "g"); err != nil {
+		tb.Fatal(err)
+	}
+	return id
 }
 
 func keystroke(boardID string, seq, base uint64) []byte {
@@ -75,11 +87,8 @@ func keystroke(boardID string, seq, base uint64) []byte {
 // durable storage: submit, transform, apply, fsync'd commit, ack.
 func BenchmarkRoomCommit(b *testing.B) {
 	h, url := benchHub(b)
-	id := uuid.NewString()
-	if err := h.CreateBoard(context.Background(), id, "w", "g"); err != nil {
-		b.Fatal(err)
-	}
-	c := benchConn(b, url, id)
+	id := newBoard(b, h)
+	c := dialHello(b, url, id)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -95,12 +104,11 @@ func BenchmarkFanout(b *testing.B) {
 	for _, n := range []int{10, 100} {
 		b.Run(fmt.Sprintf("followers=%d", n), func(b *testing.B) {
 			h, url := benchHub(b)
-			id := uuid.NewString()
-			h.CreateBoard(context.Background(), id, "w", "g")
-			writer := benchConn(b, url, id)
+			id := newBoard(b, h)
+			writer := dialHello(b, url, id)
 			readers := make([]*websocket.Conn, n)
 			for i := range readers {
-				readers[i] = benchConn(b, url, id)
+				readers[i] = dialHello(b, url, id)
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -219,14 +227,11 @@ func BenchmarkBurstFanout(b *testing.B) {
 		br.Close()
 	})
 	url := "ws" + strings.TrimPrefix(ts.URL, "http")
-	id := uuid.NewString()
-	if err := h.CreateBoard(context.Background(), id, "w", "g"); err != nil {
-		b.Fatal(err)
-	}
-	writer := benchConn(b, url, id)
+	id := newBoard(b, h)
+	writer := dialHello(b, url, id)
 	readers := make([]*websocket.Conn, followers)
 	for i := range readers {
-		readers[i] = benchConn(b, url, id)
+		readers[i] = dialHello(b, url, id)
 	}
 	// Followers read in their own goroutines for the whole run; each burst
 	// ends when every follower has had its burst of ops.

@@ -102,10 +102,7 @@ func TestPingsKeepAnsweringConnectionsAndDropSilentOnes(t *testing.T) {
 // is handled on a goroutine of its own, and no write pump waits.
 func TestIdleConnectionsKeepSmallStacks(t *testing.T) {
 	h, url := benchHubT(t)
-	id := uuid.NewString()
-	if err := h.CreateBoard(context.Background(), id, "w", "g"); err != nil {
-		t.Fatal(err)
-	}
+	id := newBoard(t, h)
 	const n = 200
 	stacks := func() (uint64, int) {
 		runtime.GC()

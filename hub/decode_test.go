@@ -2,7 +2,6 @@ package hub
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -129,10 +128,7 @@ func FuzzDecodeSubmit(f *testing.F) {
 // got, whichever path decodes them, and never change the board.
 func TestSubmitFramesAnswers(t *testing.T) {
 	h, url := benchHubT(t)
-	id := uuid.NewString()
-	if err := h.CreateBoard(context.Background(), id, "w", "g"); err != nil {
-		t.Fatal(err)
-	}
+	id := newBoard(t, h)
 	other := uuid.NewString()
 	c := dialHello(t, url, id)
 	sub := func(fields string) string { return `{"type":"submit","board":"` + id + `",` + fields + `}` }

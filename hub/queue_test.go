@@ -1,13 +1,11 @@
 package hub
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 )
 
@@ -43,10 +41,7 @@ func TestOutQueueBounds(t *testing.T) {
 // socket, else the connection just drops), and the writer is not slowed.
 func TestSlowFollowerIsClosed(t *testing.T) {
 	h, url := benchHubT(t)
-	id := uuid.NewString()
-	if err := h.CreateBoard(context.Background(), id, "w", "g"); err != nil {
-		t.Fatal(err)
-	}
+	id := newBoard(t, h)
 	writer := dialHello(t, url, id)
 	slow := dialHello(t, url, id) // never reads until the end
 	text := strings.Repeat("é", 40000)
@@ -88,21 +83,6 @@ func TestSlowFollowerIsClosed(t *testing.T) {
 			return
 		}
 	}
-}
-
-func dialHello(t *testing.T, url, boardID string) *websocket.Conn {
-	t.Helper()
-	c, _, err := websocket.DefaultDialer.Dial(url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hello, _ := json.Marshal(map[string]any{"type": "hello", "board": boardID, "client": uuid.NewString(), "name": "t", "key": "k"})
-	c.WriteMessage(websocket.TextMessage, hello)
-	if _, msg, err := c.ReadMessage(); err != nil || !strings.Contains(string(msg), `"welcome"`) {
-		t.Fatalf("hello: %s %v", msg, err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
 }
 
 // TestOutQueueStartsOnePump: a pump starts when there is something to do

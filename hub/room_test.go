@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -32,10 +31,7 @@ func readUntil(t *testing.T, c *websocket.Conn, want string) string {
 // before text typed at the end: base 1 keeps the two from tying).
 func TestLateSubmitBeyondDecodedEntries(t *testing.T) {
 	h, url := benchHubT(t)
-	id := uuid.NewString()
-	if err := h.CreateBoard(context.Background(), id, "w", "g"); err != nil {
-		t.Fatal(err)
-	}
+	id := newBoard(t, h)
 	typist := dialHello(t, url, id)
 	late := dialHello(t, url, id)
 	n := recentDecoded + 40

@@ -2,7 +2,6 @@ package hub
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"net"
@@ -13,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 )
 
@@ -191,10 +189,7 @@ func TestFrameWriterDeadline(t *testing.T) {
 // close code.
 func TestWSFrames(t *testing.T) {
 	h, url := benchHubT(t)
-	id := uuid.NewString()
-	if err := h.CreateBoard(context.Background(), id, "w", "g"); err != nil {
-		t.Fatal(err)
-	}
+	id := newBoard(t, h)
 	writer := dialHello(t, url, id)
 	reader := dialHello(t, url, id)
 	pong := make(chan string, 1)
