@@ -27,6 +27,18 @@ function client(env, { id, board = 'B', as = null, storage = memoryStorage() } =
 
 const comment = (id, text, extra = {}) => ({ kind: 'create', id, elem: 'comment', props: { text, ...extra } });
 
+// participantAndFacilitator connects alice as a participant, then fac as
+// the facilitator, to one board.
+function participantAndFacilitator() {
+  const env = setup();
+  const p = client(env, { id: 'alice' });
+  env.net.flush();
+  env.server.forceRole = 'facilitator';
+  const f = client(env, { id: 'fac' });
+  env.net.flush();
+  return { env, p, f };
+}
+
 test('an element records who created it: from the op, from our own ack, from the snapshot', () => {
   const env = setup();
   const a = client(env, { id: 'alice' });
@@ -59,12 +71,7 @@ test('the control board is read from the snapshot\'s kind', () => {
 });
 
 test('locked: the fiche is read-only for a participant, comments still go', () => {
-  const env = setup();
-  const p = client(env, { id: 'alice' });
-  env.net.flush();
-  env.server.forceRole = 'facilitator';
-  const f = client(env, { id: 'fac' });
-  env.net.flush();
+  const { env, p, f } = participantAndFacilitator();
   assert.equal(f.board.role, 'facilitator');
   assert.ok(p.board.changeElements([comment('c1', 'mien')]));
   env.net.flush();
@@ -89,12 +96,7 @@ test('locked: the fiche is read-only for a participant, comments still go', () =
 });
 
 test('closed: nothing for a participant, comments included; the facilitator writes', () => {
-  const env = setup();
-  const p = client(env, { id: 'alice' });
-  env.net.flush();
-  env.server.forceRole = 'facilitator';
-  const f = client(env, { id: 'fac' });
-  env.net.flush();
+  const { env, p, f } = participantAndFacilitator();
   f.board.setMeta({ closed: true });
   env.net.flush();
   assert.equal(p.board.closed, true);
